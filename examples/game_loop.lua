@@ -1,0 +1,47 @@
+-- A fixed 60 fps loop that keeps 50 generations in flight with client:step(0) and reports
+-- the worst time a frame spent inside the client.
+--   lua5.4 examples/game_loop.lua [seconds]      (RUNWARE_API_URL / RUNWARE_API_KEY)
+local seedream = require "seedream"
+local core = require "seedream.core"
+
+local SECONDS = tonumber(arg[1]) or 5
+local IN_FLIGHT = 50
+local FRAME = 1 / 60
+
+local client = assert(seedream.client { max_in_flight = IN_FLIGHT, delivery = "async",
+                                        poll = { first = 0.2, min = 0.1, max = 1 } })
+local start = core.now()
+local landed, worst, frames, submitted = 0, 0, 0, 0
+local live = {}
+
+local function top_up()
+  while #live < IN_FLIGHT do
+    submitted = submitted + 1
+    local task = assert(client:submit({ positivePrompt = "game asset #" .. submitted,
+      width = 2048, height = 2048 }, { on_image = function(img)
+        landed = landed + 1
+        print(("%7.3f s  image %d landed (%s)"):format(core.now() - start, landed, img.imageUUID))
+      end }))
+    live[#live + 1] = task
+  end
+end
+
+while core.now() - start < SECONDS do
+  local frame_start = core.now()
+  top_up()
+  local t0 = core.now()
+  client:step(0)                       -- never blocks: all I/O that is ready, nothing more
+  local spent = core.now() - t0
+  if spent > worst then worst = spent end
+  for i = #live, 1, -1 do
+    if live[i]:done() then table.remove(live, i) end
+  end
+  frames = frames + 1
+  -- the "game" renders, then sleeps out the rest of its frame
+  local left = FRAME - (core.now() - frame_start)
+  if left > 0 then core.sleep(left) end
+end
+for _, t in ipairs(live) do t:cancel() end
+print(("%d frames, %d images landed, worst frame time inside the client: %.3f ms")
+  :format(frames, landed, worst * 1000))
+client:close()

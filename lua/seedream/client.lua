@@ -1,0 +1,456 @@
+--- The client: submits tasks, drives I/O without blocking, polls async tasks in batches.
+-- @module seedream.client
+local core = require "seedream.core"
+local errors = require "seedream.error"
+local protocol = require "seedream.protocol"
+local scheduler = require "seedream.scheduler"
+local Task = require "seedream.task"
+local Fetch = require "seedream.fetch"
+local image = require "seedream.image"
+
+local M = {}
+M.DEFAULT_URL = "https://api.runware.ai/v1"
+
+local Client = {}
+Client.__index = Client
+Client.__name = "seedream.Client"
+M.Client = Client
+
+-- The API key lives here, not in the client table, so printing or serialising a client
+-- can never show it.
+local secrets = setmetatable({}, { __mode = "k" })
+-- Live clients, for seedream.run to drive.
+local clients = setmetatable({}, { __mode = "k" })
+M.clients = clients
+
+local now = core.now
+Client.now = now
+
+local function opt(o, key, kind, default)
+  local v = o[key]
+  if v == nil then return default end
+  if type(v) ~= kind then
+    error(("bad option '%s' to seedream.client (%s expected, got %s)"):format(key, kind, type(v)), 3)
+  end
+  return v
+end
+
+--- Creates a client.
+-- Options: `api_key` (default `RUNWARE_API_KEY`), `url` (default `RUNWARE_API_URL`, else the
+-- real API), `timeout` (seconds a task may take, default 300), `connect_timeout` (10),
+-- `retries` (3), `backoff` (0.5 s), `max_in_flight` (16), `delivery` ("sync"|"async": the
+-- deliveryMethod used when a request does not say), `poll` ({ first = 1, min = 0.5,
+-- factor = 1.5, max = 10 } seconds), `on_image(img, task)`, `on_error(msg)`.
+-- @return client, or `nil, err`
+function M.new(o)
+  o = o or {}
+  if type(o) ~= "table" then error("bad argument #1 to 'client' (table expected)", 2) end
+  local poll = opt(o, "poll", "table", {})
+  local self = setmetatable({
+    url = opt(o, "url", "string", os.getenv("RUNWARE_API_URL") or M.DEFAULT_URL),
+    timeout = opt(o, "timeout", "number", 300),
+    max_in_flight = math.tointeger(opt(o, "max_in_flight", "number", 16)) or 16,
+    delivery = opt(o, "delivery", "string", nil),
+    on_image = opt(o, "on_image", "function", nil),
+    on_error = opt(o, "on_error", "function", nil),
+    poll = { first = poll.first or 1.0, min = poll.min or 0.5, factor = poll.factor or 1.5,
+             max = poll.max or 10.0 },
+    queue = {}, qhead = 1, qtail = 0,
+    inflight = 0,            -- tasks sent and not finished (bounded by max_in_flight)
+    active = {}, n_active = 0, -- every unfinished task
+    requests = {},           -- http id -> task, or { poll = {tasks} }
+    polling = {}, n_polling = 0,
+    poll_busy = false, next_poll = nil, poll_interval = poll.min or 0.5,
+    next_deadline = math.huge,
+    timers = {},             -- { at, job, token } for waits with a timeout
+    n_fetching = 0,          -- downloads in progress
+    counters = { submitted = 0, images = 0, cost = 0, polls = 0, poll_requests = 0 },
+  }, Client)
+  if self.delivery and self.delivery ~= "sync" and self.delivery ~= "async" then
+    error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)", 2)
+  end
+  local http, err = core.http {
+    connect_timeout = opt(o, "connect_timeout", "number", nil),
+    retries = opt(o, "retries", "number", nil),
+    backoff = opt(o, "backoff", "number", nil),
+    max_connections = math.max(self.max_in_flight + 1, 4),
+    timeout = self.timeout,
+  }
+  if not http then return nil, errors.from_core(err) end
+  self.http = http
+  secrets[self] = opt(o, "api_key", "string", os.getenv("RUNWARE_API_KEY"))
+  clients[self] = true
+  return self
+end
+
+function Client:__tostring()
+  return ("seedream.Client %s (%d task(s) active)"):format(self.url, self.n_active)
+end
+
+local function check_open(self)
+  if not self.http then error("seedream: attempt to use a closed client", 3) end
+end
+
+--- Submits a request and returns its task at once; `nil, err` when the request is invalid
+-- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
+function Client:submit(req, opts)
+  if type(req) ~= "table" then error("bad argument #1 to 'submit' (table expected)", 2) end
+  check_open(self)
+  opts = opts or {}
+  if self.delivery and req.deliveryMethod == nil then
+    local copy = {}
+    for k, v in pairs(req) do copy[k] = v end
+    copy.deliveryMethod = self.delivery
+    req = copy
+  end
+  local body, uuid, max_images = core.prepare(req)
+  if not body then return nil, errors.from_core(uuid) end
+  local key = secrets[self]
+  if not key or key == "" then
+    return nil, errors.new { code = "missing_key",
+      message = "no API key: pass api_key to seedream.client{} or set RUNWARE_API_KEY" }
+  end
+  local task = Task.new(self, body, uuid, max_images, req.deliveryMethod or "sync", opts)
+  task.format = req.outputFormat or "JPG"
+  local t = now()
+  task.deadline = t + (opts.timeout or self.timeout)
+  if task.deadline < self.next_deadline then self.next_deadline = task.deadline end
+  self.active[task] = true
+  self.n_active = self.n_active + 1
+  self.qtail = self.qtail + 1
+  self.queue[self.qtail] = task
+  self.counters.submitted = self.counters.submitted + 1
+  self:_dispatch(t)
+  return task
+end
+
+--- Submits and waits: the images (a list) or `nil, err`.
+function Client:generate(req, opts)
+  local task, err = self:submit(req, opts)
+  if not task then return nil, err end
+  return task:wait()
+end
+
+--- Starts fn(...) in a coroutine whose `task:wait()` calls yield; it runs until its first
+-- wait, then advances whenever `client:step()` runs. Returns the job (`job.done`,
+-- `job.results`, `job.error`). An error in fn is raised by the next `step()` unless
+-- `on_error` (here or in the client options) handles it.
+function Client:spawn(fn, ...)
+  check_open(self)
+  return scheduler.spawn(fn, self.on_error, ...)
+end
+
+-- Sends queued tasks while slots are free, and the batched poll when it is due.
+function Client:_dispatch(t)
+  local key = secrets[self]
+  while self.inflight < self.max_in_flight and self.qhead <= self.qtail do
+    local task = self.queue[self.qhead]
+    self.queue[self.qhead] = nil
+    self.qhead = self.qhead + 1
+    if task.status == "queued" then
+      local id, err = self.http:post(self.url, key, "[" .. task.body .. "]",
+                                     math.max(task.deadline - t, 0.001))
+      if id then
+        task.status = "sent"
+        task.http_id = id
+        self.requests[id] = task
+        self.inflight = self.inflight + 1
+        task.counted = true
+      else
+        task:_finish(errors.from_core(err))
+      end
+    end
+  end
+  if self.n_polling > 0 and not self.poll_busy and t >= self.next_poll then
+    local uuids, list = {}, {}
+    for task in pairs(self.polling) do
+      list[#list + 1] = task
+      uuids[#uuids + 1] = task.taskUUID
+    end
+    local id = self.http:post(self.url, key, protocol.poll_body(uuids))
+    if id then
+      self.requests[id] = { poll = list }
+      self.poll_busy = true
+      self.counters.poll_requests = self.counters.poll_requests + 1
+      self.counters.polls = self.counters.polls + #list
+    end
+  end
+end
+
+function Client:_start_polling(task)
+  task.status = "processing"
+  if self.polling[task] then return end
+  if self.n_polling == 0 and not self.poll_busy then
+    self.next_poll = now() + self.poll.first
+    self.poll_interval = self.poll.min
+  end
+  self.polling[task] = true
+  self.n_polling = self.n_polling + 1
+end
+
+function Client:_stop_polling(task)
+  if self.polling[task] then
+    self.polling[task] = nil
+    self.n_polling = self.n_polling - 1
+  end
+end
+
+-- The answer to a task's own POST (sync result, async acknowledgement or an error).
+function Client:_on_submit(task, done)
+  task.http_id = nil
+  if task.status ~= "sent" then return end
+  local r = protocol.parse(done)
+  local items = r.items[task.taskUUID]
+  local err = r.errors[task.taskUUID] or (not items and r.common) or nil
+  for _, item in ipairs(items or {}) do
+    if protocol.is_image(item) then task:_add_image(item) end
+  end
+  if err and err.code == "conflictTaskUUID" then
+    -- the server has this task already (an earlier attempt got through): poll, never resend
+    return self:_start_polling(task)
+  end
+  if err then return task:_finish(err) end
+  if #task._images >= task.max_images then return task:_finish(nil) end
+  if task.delivery == "async" then return self:_start_polling(task) end
+  if #task._images == 0 then
+    return task:_finish(errors.new { code = "bad_response", status = done.status,
+      message = "the API answered without an image for this task" })
+  end
+  task:_finish(nil)   -- sync: the answer is complete, a series may be shorter than asked
+end
+
+-- The answer to one batched getResponse POST.
+function Client:_on_poll(tasks, done)
+  self.poll_busy = false
+  local r = protocol.parse(done)
+  local progress = false
+  local whole = r.common and not next(r.items) and not next(r.errors)
+  local fatal = whole and r.common.status and r.common.status >= 400 and r.common.status < 500
+                and r.common.status ~= 408 and r.common.status ~= 429
+  for _, task in ipairs(tasks) do
+    if self.polling[task] and not task:done() then
+      if fatal then
+        task:_finish(r.common)
+      elseif not whole then
+        local running = false
+        local items = r.items[task.taskUUID]
+        for _, item in ipairs(items or {}) do
+          if protocol.is_image(item) then
+            if task:_add_image(item) then progress = true end
+          elseif protocol.running[item.status] then
+            running = true
+          end
+        end
+        local err = r.errors[task.taskUUID]
+        if err then
+          task:_finish(err)
+        elseif #task._images >= task.max_images or (items and not running and #task._images > 0) then
+          task:_finish(nil)
+        end
+        if task:done() then progress = true end
+      end
+    end
+  end
+  if progress then self.poll_interval = self.poll.min
+  else self.poll_interval = math.min(self.poll.max, self.poll_interval * self.poll.factor) end
+  self.next_poll = now() + self.poll_interval
+end
+
+function Client:_on_image(task, img)
+  self.counters.images = self.counters.images + 1
+  if type(img.cost) == "number" then self.counters.cost = self.counters.cost + img.cost end
+  if self.on_image then task:_on_error(self.on_image, img, task) end
+end
+
+function Client:_on_finish(task)
+  if task.counted then
+    task.counted = false
+    self.inflight = self.inflight - 1
+  end
+  self:_stop_polling(task)
+  if self.active[task] then
+    self.active[task] = nil
+    self.n_active = self.n_active - 1
+  end
+end
+
+function Client:_cancel(task)
+  if task.http_id then
+    self.requests[task.http_id] = nil
+    self.http:cancel(task.http_id)
+    task.http_id = nil
+  end
+end
+
+-- Errors of user callbacks run inside step are re-raised at the end of step.
+function Client:_report(msg)
+  self.failures = self.failures or {}
+  self.failures[#self.failures + 1] = msg
+end
+
+function Client:_wake_at(job, token, timeout)
+  self.timers[#self.timers + 1] = { now() + timeout, job, token }
+end
+
+-- Fails tasks whose deadline passed and fires wait timeouts.
+function Client:_check_time(t)
+  if t >= self.next_deadline then
+    local nextd = math.huge
+    for task in pairs(self.active) do
+      if t >= task.deadline then
+        self:_cancel(task)
+        task:_finish(errors.new { code = "timeout", taskUUID = task.taskUUID,
+          message = ("no result within %g s (the server may still finish and charge it)")
+                    :format(task.timeout or self.timeout) })
+      elseif task.deadline < nextd then
+        nextd = task.deadline
+      end
+    end
+    self.next_deadline = nextd
+  end
+  if #self.timers > 0 then
+    local keep = {}
+    for _, tm in ipairs(self.timers) do
+      if t >= tm[1] then scheduler.wake(tm[2], tm[3]) else keep[#keep + 1] = tm end
+    end
+    self.timers = keep
+  end
+end
+
+-- Seconds until the client itself must act (poll, deadline, timer), or nil.
+function Client:_next_timer(t)
+  local at = self.next_deadline
+  if self.n_polling > 0 and not self.poll_busy and self.next_poll < at then at = self.next_poll end
+  for _, tm in ipairs(self.timers) do if tm[1] < at then at = tm[1] end end
+  if at == math.huge then return nil end
+  return math.max(0, at - t)
+end
+
+--- Performs all pending I/O and resumes what became ready, waiting at most `timeout`
+-- seconds (default 0: never blocks; this is what a game loop calls each frame).
+-- Returns the number of unfinished tasks.
+function Client:step(timeout)
+  check_open(self)
+  local t = now()
+  self:_dispatch(t)
+  local wait = timeout or 0
+  if wait > 0 then
+    local nt = self:_next_timer(t)
+    if nt and nt < wait then wait = nt end
+    if scheduler.has_work() then wait = 0 end
+  end
+  local _, err = self.http:perform(wait)
+  if err then error(tostring(errors.from_core(err)), 2) end
+  while true do
+    local done = self.http:next()
+    if not done then break end
+    local what = self.requests[done.id]
+    self.requests[done.id] = nil
+    if what then
+      if what.poll then self:_on_poll(what.poll, done)
+      elseif what.url then what:_on_done(done)
+      else self:_on_submit(what, done) end
+    end
+  end
+  t = now()
+  self:_check_time(t)
+  self:_dispatch(t)
+  if self.failures and #self.failures > 0 then
+    local msg = table.remove(self.failures, 1)
+    error(msg, 0)
+  end
+  scheduler.run_ready()
+  return self.n_active
+end
+
+--- Starts a download of `url` (never with the API key) into `path` (atomically), or into
+-- memory when path is nil; `expect` ("jpg"|"png"|"webp") checks the bytes' format.
+-- Returns a waitable like a task: `f:wait()` gives the path (or bytes) or `nil, err`.
+function Client:fetch(url, path, expect, timeout)
+  check_open(self)
+  local f = Fetch.new(self, url, path, expect)
+  local id, err = self.http:get(url, path, timeout or self.timeout)
+  if not id then
+    f.status = "failed"
+    f.err = errors.from_core(err)
+    return f
+  end
+  f.http_id = id
+  self.requests[id] = f
+  self.n_fetching = self.n_fetching + 1
+  return f
+end
+
+function Client:_on_fetch_finish(f)
+  if f.http_id then
+    self.requests[f.http_id] = nil
+    f.http_id = nil
+  end
+  self.n_fetching = self.n_fetching - 1
+end
+
+--- Saves many images into `dir` concurrently (see `Image:save` for `opts.name`).
+-- Returns `paths, errs`: two tables indexed like `images`.
+function Client:download(images, dir, opts)
+  local paths, errs, pending = {}, {}, {}
+  for i, img in ipairs(images) do
+    local path, err = image.path_for(img, dir .. "/", opts)
+    if not path then
+      errs[i] = err
+    elseif img.imageBase64Data or img.imageDataURI then
+      paths[i], errs[i] = image.write_inline(img, path)
+    elseif img.imageURL then
+      pending[i] = self:fetch(img.imageURL, path, img.format, opts and opts.timeout)
+    else
+      errs[i] = errors.new { code = "invalid", message = "image " .. i .. " has no data or URL" }
+    end
+  end
+  for i, f in pairs(pending) do paths[i], errs[i] = f:wait() end
+  return paths, errs
+end
+
+--- True while tasks or downloads are unfinished.
+function Client:busy()
+  return self.n_active > 0 or self.n_fetching > 0 or #self.timers > 0
+end
+
+--- What an external event loop (luv, cqueues, copas, a game engine) should wait on:
+-- a list of `{ fd = n, read = bool, write = bool }` and the seconds until `step()` must be
+-- called anyway (nil: no timer). Call `client:step(0)` when any fd is ready or time is up.
+function Client:pollfds()
+  check_open(self)
+  local fds, t = self.http:fds()
+  local own = self:_next_timer(now())
+  if self.qhead <= self.qtail and self.inflight < self.max_in_flight then own = 0 end
+  if own and (not t or own < t) then t = own end
+  return fds, t
+end
+
+--- Counters: submitted, images, cost, polls (getResponse tasks), poll_requests (POSTs),
+-- plus the transport's started/finished/retries/connects.
+function Client:stats()
+  local s = {}
+  for k, v in pairs(self.counters) do s[k] = v end
+  if self.http then
+    for k, v in pairs(self.http:stats()) do s["http_" .. k] = v end
+  end
+  s.active, s.in_flight, s.queued = self.n_active, self.inflight, self.qtail - self.qhead + 1
+  return s
+end
+
+--- Cancels every unfinished task and releases the transport. Idempotent; also `__close`
+-- and `__gc`.
+function Client:close()
+  if not self.http then return end
+  for task in pairs(self.active) do task:cancel() end
+  for _, what in pairs(self.requests) do
+    if what.url then what:cancel() end
+  end
+  self.http:close()
+  self.http = nil
+  clients[self] = nil
+end
+Client.__close = Client.close
+Client.__gc = Client.close
+
+return M

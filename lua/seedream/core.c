@@ -1,0 +1,180 @@
+/* core.c: the seedream.core module: request preparation and helpers over the C core.
+ * The Lua facade (seedream/init.lua) is what users require; this stays small. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "lsd.h"
+#include "sd_json.h"
+#include "sd_limits.h"
+#include "sd_schema.h"
+#include "sd_text.h"
+
+int lsd_push_error(lua_State *L, const sd_error *err) {
+  lua_pushnil(L);
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, sd_code_name(err->code));
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, err->message);
+  lua_setfield(L, -2, "message");
+  if (err->field[0]) {
+    lua_pushstring(L, err->field);
+    lua_setfield(L, -2, "field");
+  }
+  return 2;
+}
+
+/* prepare(req) -> json, taskUUID, max_images | nil, err
+ * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
+ * the wire JSON of one task object. */
+static int lsd_prepare(lua_State *L) {
+  sd_error err;
+  sd_buf buf;
+  sd_value *req, *uuid;
+  char *json;
+  size_t len;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  req = lsd_to_value(L, 1, &err);
+  if (!req) return lsd_push_error(L, &err);
+  if (req->type != SD_OBJECT) {
+    sd_value_free(req);
+    sd_error_set(&err, SD_EINVALID, NULL, "a request is a table of named fields");
+    return lsd_push_error(L, &err);
+  }
+  if (sd_request_prepare(req, &err) != SD_OK) {
+    sd_value_free(req);
+    return lsd_push_error(L, &err);
+  }
+  sd_buf_init(&buf);
+  sd_json_write(&buf, req);
+  json = sd_buf_detach(&buf, &len);
+  if (!json) {
+    sd_value_free(req);
+    return luaL_error(L, "seedream: out of memory writing a request");
+  }
+  lua_pushlstring(L, json, len);
+  free(json);
+  uuid = sd_object_get(req, "taskUUID");
+  lua_pushlstring(L, uuid->u.str.s, uuid->u.str.len);
+  lua_pushinteger(L, sd_request_max_images(req));
+  sd_value_free(req);
+  return 3;
+}
+
+/* check(req) -> true | nil, err (the request is not changed, nothing is filled in) */
+static int lsd_check(lua_State *L) {
+  sd_error err;
+  sd_value *req;
+  sd_code rc;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  req = lsd_to_value(L, 1, &err);
+  if (!req) return lsd_push_error(L, &err);
+  if (req->type != SD_OBJECT) {
+    sd_value_free(req);
+    sd_error_set(&err, SD_EINVALID, NULL, "a request is a table of named fields");
+    return lsd_push_error(L, &err);
+  }
+  rc = sd_request_check(req, &err);
+  sd_value_free(req);
+  if (rc != SD_OK) return lsd_push_error(L, &err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int lsd_uuid(lua_State *L) {
+  char out[37];
+  sd_uuid_v4(out);
+  lua_pushlstring(L, out, 36);
+  return 1;
+}
+
+static int lsd_is_uuid(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lua_pushboolean(L, sd_uuid_is_valid(s, len));
+  return 1;
+}
+
+/* json_string(s) -> s as a JSON string literal (used to build batched bodies) */
+static int lsd_json_string(lua_State *L) {
+  size_t len, outlen;
+  const char *s = luaL_checklstring(L, 1, &len);
+  sd_buf buf;
+  char *out;
+  sd_buf_init(&buf);
+  sd_json_write_string(&buf, s, len);
+  out = sd_buf_detach(&buf, &outlen);
+  if (!out) return luaL_error(L, "seedream: out of memory");
+  lua_pushlstring(L, out, outlen);
+  free(out);
+  return 1;
+}
+
+/* now() -> seconds on a monotonic clock (timers must not jump with the wall clock) */
+static int lsd_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+/* sleep(s): a plain sleep for scripts and examples that have no event loop of their own */
+static int lsd_sleep(lua_State *L) {
+  lua_Number s = luaL_checknumber(L, 1);
+  struct timespec ts;
+  if (s <= 0) return 0;
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) != 0) {}
+  return 0;
+}
+
+static void push_limits(lua_State *L) {
+  lua_createtable(L, 0, 12);
+#define LSD_LIMIT(name, value) (lua_pushnumber(L, (lua_Number)(value)), lua_setfield(L, -2, name))
+  LSD_LIMIT("prompt_max", SD_PROMPT_MAX);
+  LSD_LIMIT("min_pixels", SD_MIN_PIXELS);
+  LSD_LIMIT("max_pixels", SD_MAX_PIXELS);
+  LSD_LIMIT("max_aspect", SD_MAX_ASPECT);
+  LSD_LIMIT("results_max", SD_RESULTS_MAX);
+  LSD_LIMIT("refs_max", SD_REFS_MAX);
+  LSD_LIMIT("sequential_max", SD_SEQ_MAX);
+  LSD_LIMIT("refs_plus_sequential_max", SD_REFS_PLUS_SEQ_MAX);
+  LSD_LIMIT("cost_per_image", SD_COST_PER_IMAGE);
+#undef LSD_LIMIT
+}
+
+static void push_codes(lua_State *L) {
+  int i;
+  lua_createtable(L, 0, SD_ERROR_COUNT);
+  for (i = 1; i < SD_ERROR_COUNT; i++) {     /* skip SD_OK */
+    lua_pushstring(L, sd_code_name((sd_code)i));
+    lua_pushboolean(L, sd_code_retryable((sd_code)i));
+    lua_settable(L, -3);
+  }
+}
+
+__attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+    {"prepare", lsd_prepare},
+    {"check", lsd_check},
+    {"uuid", lsd_uuid},
+    {"is_uuid", lsd_is_uuid},
+    {"json_string", lsd_json_string},
+    {"http", lsd_http_new},
+    {"now", lsd_now},
+    {"sleep", lsd_sleep},
+    {"write_base64", lsd_write_base64},
+    {"sniff", lsd_sniff},
+    {"base64_decode", lsd_base64_decode},
+    {NULL, NULL},
+  };
+  lsd_open_http(L);
+  luaL_newlib(L, funcs);
+  push_limits(L);
+  lua_setfield(L, -2, "limits");
+  push_codes(L);
+  lua_setfield(L, -2, "codes");
+  lua_pushstring(L, SD_MODEL_ID);
+  lua_setfield(L, -2, "model");
+  return 1;
+}

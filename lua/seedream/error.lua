@@ -1,0 +1,66 @@
+--- Error values: every failure at the Lua boundary is `nil, err` with `err` one of these.
+-- Fields: `code` (Runware's own code, passed through, or one of the client's lower-case
+-- codes), `message`, `field` (path of the offending field), `status` (HTTP), `taskUUID`,
+-- `retryable`, `documentation`; `tostring(err)` gives one readable line.
+-- @module seedream.error
+local core = require "seedream.core"
+
+local M = {}
+
+local Error = {}
+Error.__index = Error
+Error.__name = "seedream.Error"
+
+function Error.__tostring(e)
+  local s = "seedream: "
+  if e.field and e.field ~= "" then s = s .. e.field .. ": " end
+  s = s .. tostring(e.message or "error") .. " (" .. tostring(e.code)
+  if e.status and e.status ~= 0 then s = s .. ", HTTP " .. e.status end
+  return s .. ")"
+end
+
+--- Client codes with their default retryability, from the C core's one list.
+M.codes = core.codes
+
+--- Core paths are 0-based like the wire; Lua users count from 1.
+local function lua_path(field)
+  if not field then return nil end
+  return (field:gsub("%[(%d+)%]", function(n) return "[" .. (tonumber(n) + 1) .. "]" end))
+end
+
+--- Makes an error value from a table of fields.
+function M.new(t)
+  if t.retryable == nil then
+    local r = M.codes[t.code]
+    t.retryable = r == true or (t.status == 429) or (t.status ~= nil and t.status >= 500) or false
+  end
+  return setmetatable(t, Error)
+end
+
+--- An error reported by the C core for a request (field paths become 1-based).
+function M.from_core(e, extra)
+  local field = lua_path(e.field)
+  local msg = e.message
+  -- the core may repeat the path at the start of its message; say it once
+  if e.field and msg:sub(1, #e.field + 2) == e.field .. ": " then msg = msg:sub(#e.field + 3) end
+  local t = { code = e.code, message = msg, field = field }
+  for k, v in pairs(extra or {}) do t[k] = v end
+  return M.new(t)
+end
+
+--- An error item of a Runware response (`errors[i]` or a failed getResponse item).
+function M.from_api(item, status, task_uuid)
+  local e = item.error or item
+  return M.new {
+    code = type(e.code) == "string" and e.code or "http",
+    message = type(e.message) == "string" and e.message or "the API reported an error",
+    field = type(e.parameter) == "string" and e.parameter or nil,
+    status = status,
+    taskUUID = item.taskUUID or task_uuid,
+    documentation = type(e.documentation) == "string" and e.documentation or nil,
+  }
+end
+
+function M.is(v) return getmetatable(v) == Error end
+
+return M

@@ -1,0 +1,65 @@
+--- Downloads (GETs without any Authorization header) that wait like tasks do.
+-- @module seedream.fetch
+local core = require "seedream.core"
+local errors = require "seedream.error"
+local Task = require "seedream.task"
+
+local Fetch = setmetatable({}, { __index = Task })
+Fetch.__index = Fetch
+Fetch.__name = "seedream.Fetch"
+
+function Fetch.new(client, url, path, expect)
+  return setmetatable({ client = client, url = url, path = path, expect = expect,
+                        status = "sent", _images = {}, _waiters = {} }, Fetch)
+end
+
+function Fetch:__tostring() return ("seedream.Fetch %s (%s)"):format(self.url, self.status) end
+
+--- The path written (or the bytes, when no path was given), or `nil, err`.
+function Fetch:result()
+  if self.status == "done" then return self.value end
+  if self.err then return nil, self.err end
+  return nil
+end
+
+function Fetch:_finish(err, value)
+  if self:done() then return end
+  self.err, self.value = err, value
+  self.status = err and "failed" or "done"
+  self.client:_on_fetch_finish(self)
+  self:_wake()
+end
+
+function Fetch:cancel()
+  if self:done() then return false end
+  self.client:_cancel(self)
+  self:_finish(errors.new { code = "cancelled", message = "download cancelled" })
+  return true
+end
+
+-- Judges a finished GET: status, then the bytes' magic against the expected format.
+function Fetch:_on_done(done)
+  if done.code ~= "ok" then
+    return self:_finish(errors.new { code = done.code, message = "download of " .. self.url ..
+      " failed: " .. (done.message or done.code) })
+  end
+  local s = done.status
+  if s < 200 or s > 299 then
+    local why = (s == 410 or s == 403) and " (the URL has expired: see ttl)" or ""
+    return self:_finish(errors.new { code = "http", status = s,
+      message = "download of " .. self.url .. " answered HTTP " .. s .. why })
+  end
+  if self.path then
+    local kind = core.sniff(self.path)
+    if self.expect and kind ~= self.expect then
+      os.remove(self.path)
+      return self:_finish(errors.new { code = "bad_response", status = s,
+        message = ("download of %s is not a %s file (got %s)")
+                  :format(self.url, self.expect, kind or "unknown data") })
+    end
+    return self:_finish(nil, self.path)
+  end
+  return self:_finish(nil, done.body or "")
+end
+
+return Fetch

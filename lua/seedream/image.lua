@@ -1,0 +1,139 @@
+--- Image results: the API's item fields (imageUUID, imageURL / imageBase64Data /
+-- imageDataURI, seed, cost, taskUUID, NSFWContent) plus `index` (1-based within its task),
+-- and methods to save them.
+-- @module seedream.image
+local core = require "seedream.core"
+local errors = require "seedream.error"
+
+local M = {}
+
+local Image = {}
+Image.__index = Image
+Image.__name = "seedream.Image"
+M.Image = Image
+
+-- image -> its task, kept aside so that an image table stays plain data (printable,
+-- JSON-encodable) while it can still reach its client to download itself.
+local owner = setmetatable({}, { __mode = "k" })
+
+local FIELDS = { "taskType", "taskUUID", "imageUUID", "imageURL", "imageBase64Data",
+                 "imageDataURI", "seed", "cost", "NSFWContent" }
+local EXT = { JPG = "jpg", PNG = "png", WEBP = "webp" }
+
+function M.new(item, task, index)
+  local img = { index = index }
+  for _, k in ipairs(FIELDS) do
+    local v = item[k]
+    if v ~= nil and type(v) ~= "userdata" then img[k] = v end
+  end
+  img.taskUUID = img.taskUUID or task.taskUUID
+  img.format = EXT[task.format] or "jpg"
+  owner[img] = task
+  return setmetatable(img, Image)
+end
+
+function Image:__tostring()
+  return ("seedream.Image %s"):format(self.imageUUID or "?")
+end
+
+function M.is(v) return getmetatable(v) == Image end
+function M.task_of(img) return owner[img] end
+
+local function is_dir(path)
+  local f = io.open(path .. "/.", "r")
+  if f then f:close() return true end
+  return false
+end
+
+--- The file name for an image in a directory: `pattern` with `{taskUUID}`, `{imageUUID}`,
+-- `{index}`, `{seed}`, `{ext}` replaced (default `{taskUUID}-{index}.{ext}`). Values from
+-- the server are used only after checking them (a UUID, an integer), so a hostile server
+-- cannot make a name that leaves the directory.
+function M.file_name(img, pattern)
+  pattern = pattern or "{taskUUID}-{index}.{ext}"
+  local bad
+  local name = pattern:gsub("{(%w+)}", function(k)
+    local v = img[k]
+    if k == "ext" then return img.format end
+    if k == "taskUUID" or k == "imageUUID" then
+      if type(v) ~= "string" or not core.is_uuid(v) then bad = k; return "" end
+      return v
+    end
+    if k == "index" or k == "seed" then
+      if math.type(v) ~= "integer" then bad = k; return "" end
+      return tostring(v)
+    end
+    bad = k
+    return ""
+  end)
+  if bad then
+    return nil, errors.new { code = "bad_response", field = bad,
+      message = "cannot name the file: '" .. bad .. "' is missing or not safe in a file name" }
+  end
+  return name
+end
+
+--- Where `save(target)` writes: target itself, or a generated name inside it when target
+-- is a directory (or ends with "/").
+function M.path_for(img, target, opts)
+  opts = opts or {}
+  target = target or "."
+  if target:sub(-1) == "/" or is_dir(target) then
+    local name, err = M.file_name(img, opts.name)
+    if not name then return nil, err end
+    return (target:gsub("/+$", "")) .. "/" .. name
+  end
+  return target
+end
+
+-- Writes an inline (base64 / data URI) image; URL images need the client.
+function M.write_inline(img, path)
+  local ok, err
+  if img.imageBase64Data then
+    ok, err = core.write_base64(path, img.imageBase64Data, 1, img.format)
+  else
+    local comma = img.imageDataURI:find(",", 1, true)
+    if not comma then
+      return nil, errors.new { code = "bad_response", message = "imageDataURI has no ','" }
+    end
+    ok, err = core.write_base64(path, img.imageDataURI, comma + 1, img.format)
+  end
+  if not ok then return nil, errors.from_core(err) end
+  return path
+end
+
+--- Saves the image to `target` (a file path, or a directory: then `opts.name` is the name
+-- pattern). URL images are downloaded without any Authorization header, through a
+-- temporary file renamed into place, and their format is checked; inline images are
+-- decoded in C straight to the file. Inside `seedream.run` this yields while downloading.
+-- @return the path written, or `nil, err`
+function Image:save(target, opts)
+  local path, err = M.path_for(self, target, opts)
+  if not path then return nil, err end
+  if self.imageBase64Data or self.imageDataURI then return M.write_inline(self, path) end
+  local task = owner[self]
+  if not task or not self.imageURL then
+    return nil, errors.new { code = "invalid", message = "this image has no data or URL to save" }
+  end
+  local f = task.client:fetch(self.imageURL, path, self.format, opts and opts.timeout)
+  return f:wait()
+end
+
+--- The encoded image bytes (downloaded for URL images).
+function Image:bytes()
+  if self.imageBase64Data then
+    local b, err = core.base64_decode(self.imageBase64Data)
+    if not b then return nil, errors.from_core(err) end
+    return b
+  elseif self.imageDataURI then
+    local comma = self.imageDataURI:find(",", 1, true) or #self.imageDataURI
+    local b, err = core.base64_decode(self.imageDataURI, comma + 1)
+    if not b then return nil, errors.from_core(err) end
+    return b
+  end
+  local task = owner[self]
+  if not task then return nil, errors.new { code = "invalid", message = "no data or URL" } end
+  return task.client:fetch(self.imageURL, nil, self.format):wait()
+end
+
+return M

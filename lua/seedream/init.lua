@@ -1,0 +1,110 @@
+--- seedream: ByteDance Seedream 5.0 Lite image generation through the Runware API.
+--
+--     local seedream = require "seedream"
+--     local client = assert(seedream.client{})        -- RUNWARE_API_KEY from the environment
+--     local images = assert(client:generate{ positivePrompt = "a lighthouse", width = 2304,
+--                                            height = 1728 })
+--
+-- Every run-time failure is `nil, err` (see `seedream.error`); wrong argument types raise.
+-- @module seedream
+local core = require "seedream.core"
+local client = require "seedream.client"
+local errors = require "seedream.error"
+local scheduler = require "seedream.scheduler"
+
+local M = {}
+
+M.VERSION = "0.1.0"
+M.MODEL = core.model
+M.limits = core.limits
+M.codes = errors.codes
+M.is_error = errors.is
+
+--- Creates a client (see `seedream.client.new` for the options).
+-- @return client or `nil, err`
+M.client = client.new
+
+--- Validates a request without sending anything: `true` or `nil, err`.
+function M.validate(req)
+  if type(req) ~= "table" then error("bad argument #1 to 'validate' (table expected)", 2) end
+  local ok, err = core.check(req)
+  if not ok then return nil, errors.from_core(err) end
+  return true
+end
+
+--- What a local image file is: `kind` ("jpg"|"png"|"webp", or false), `width`, `height`,
+-- `size` (bytes), read from its header only; `nil, err` if it cannot be read.
+function M.image_info(path)
+  local kind, w, h, size = core.sniff(path)
+  if kind == nil then return nil, errors.from_core(w) end
+  return kind, w, h, size
+end
+
+--- Runs fn(...) in a coroutine in which `task:wait()`, `client:generate()` and friends
+-- yield instead of blocking, drives every client until fn returns, and returns fn's
+-- results. An error in fn (or in a coroutine it spawned) is raised with its traceback.
+function M.run(fn, ...)
+  local job = scheduler.spawn(fn, nil, ...)
+  while not job.done do
+    if not M.drive(0.25) and not job.done then
+      error("seedream.run: the coroutine waits but no task is pending", 2)
+    end
+  end
+  scheduler.run_ready()
+  if job.error then error(job.error, 0) end
+  return table.unpack(job.results, 1, job.results.n)
+end
+
+--- Steps every client that has work once (waiting at most `wait` seconds when only one
+-- has); returns false when nothing at all is pending.
+function M.drive(wait)
+  local busy = {}
+  for c in pairs(client.clients) do
+    if c.http and c:busy() then busy[#busy + 1] = c end
+  end
+  if #busy == 0 then
+    if not scheduler.has_work() then return false end
+    scheduler.run_ready()
+    return true
+  end
+  local w = #busy == 1 and wait or math.min(wait, 0.005)
+  for _, c in ipairs(busy) do c:step(w) end
+  return true
+end
+scheduler.drive = M.drive
+
+--- Waits for every task; returns `results, errs`: two tables indexed like `tasks`
+-- (`results[i]` the images of task i, or `errs[i]` its error).
+function M.wait_all(tasks)
+  local results, errs = {}, {}
+  for i, t in ipairs(tasks) do
+    local r, e = t:wait()
+    results[i], errs[i] = r, e
+  end
+  return results, errs
+end
+
+--- Waits until any of the tasks is done; returns that task and its index.
+function M.wait_any(tasks)
+  while true do
+    for i, t in ipairs(tasks) do
+      if t:done() then return t, i end
+    end
+    local job = scheduler.current()
+    if job then
+      local token = scheduler.token(job)
+      for _, t in ipairs(tasks) do t._waiters[#t._waiters + 1] = { job, token } end
+      scheduler.park()
+    else
+      local seen, list = {}, {}
+      for _, t in ipairs(tasks) do
+        if not seen[t.client] then seen[t.client] = true; list[#list + 1] = t.client end
+      end
+      if #list == 0 then return nil end
+      local wait = #list == 1 and 0.5 or 0.005
+      for _, c in ipairs(list) do c:step(wait) end
+    end
+  end
+end
+
+return M

@@ -1,0 +1,27 @@
+/* lsd.h: shared declarations of the Lua binding (the .c files in lua/seedream/). Only luaopen_seedream_core
+ * is exported; everything else is hidden (-fvisibility=hidden). */
+#ifndef LSD_H
+#define LSD_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include "sd_error.h"
+#include "sd_value.h"
+
+#define LSD_HTTP_MT "seedream.Http"
+
+/* Converts the Lua value at idx into a new sd_value tree. On failure returns NULL and fills
+ * err (code SD_EINVALID, field = path, e.g. "inputs.referenceImages[2]") without raising. */
+sd_value *lsd_to_value(lua_State *L, int idx, sd_error *err);
+
+/* Pushes nil and an error table {code=, message=, field=} (field omitted when empty);
+ * returns 2 so callers can `return lsd_push_error(L, &err);`. */
+int lsd_push_error(lua_State *L, const sd_error *err);
+
+void lsd_open_http(lua_State *L);   /* registers the Http metatable; leaves nothing */
+int lsd_http_new(lua_State *L);     /* core.http{...} */
+int lsd_write_base64(lua_State *L); /* core.write_base64(path, text, offset, expect) */
+int lsd_sniff(lua_State *L);        /* core.sniff(path) */
+int lsd_base64_decode(lua_State *L); /* core.base64_decode(text, offset) */
+
+#endif

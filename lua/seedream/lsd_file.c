@@ -1,0 +1,67 @@
+/* lsd_file.c: image file helpers for the Lua layer (atomic base64 writes, sniffing). */
+#include <string.h>
+#include "lsd.h"
+#include "sd_file.h"
+#include "sd_text.h"
+
+static sd_image_kind kind_from_name(const char *s) {
+  if (!s) return SD_IMG_UNKNOWN;
+  if (!strcmp(s, "jpg") || !strcmp(s, "JPG") || !strcmp(s, "jpeg")) return SD_IMG_JPEG;
+  if (!strcmp(s, "png") || !strcmp(s, "PNG")) return SD_IMG_PNG;
+  if (!strcmp(s, "webp") || !strcmp(s, "WEBP")) return SD_IMG_WEBP;
+  return SD_IMG_UNKNOWN;
+}
+
+/* write_base64(path, text [, offset [, expect]]) -> true | nil, err
+ * Decodes text from byte offset (1-based, so a data URI's payload needs no copy) and writes
+ * the bytes atomically; expect ("jpg"|"png"|"webp") checks the decoded magic. */
+int lsd_write_base64(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *s = luaL_checklstring(L, 2, &len);
+  lua_Integer off = luaL_optinteger(L, 3, 1);
+  sd_image_kind expect = kind_from_name(luaL_optstring(L, 4, NULL));
+  sd_error err;
+  if (off < 1 || (size_t)off > len + 1) return luaL_argerror(L, 3, "offset out of range");
+  if (sd_file_write_base64(path, s + off - 1, len - (size_t)(off - 1), expect, &err) != SD_OK)
+    return lsd_push_error(L, &err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* sniff(path) -> kind ("jpg"|"png"|"webp"|false), width, height, size | nil, err */
+int lsd_sniff(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  sd_image_kind k;
+  int w, h;
+  long long size;
+  sd_error err;
+  if (sd_file_sniff(path, &k, &w, &h, &size, &err) != SD_OK) return lsd_push_error(L, &err);
+  if (k == SD_IMG_UNKNOWN) lua_pushboolean(L, 0);
+  else lua_pushstring(L, sd_image_ext(k));
+  lua_pushinteger(L, w);
+  lua_pushinteger(L, h);
+  lua_pushinteger(L, (lua_Integer)size);
+  return 4;
+}
+
+/* base64_decode(text [, offset]) -> bytes | nil, err */
+int lsd_base64_decode(lua_State *L) {
+  size_t len, n;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lua_Integer off = luaL_optinteger(L, 2, 1);
+  luaL_Buffer b;
+  unsigned char *out;
+  sd_error err;
+  if (off < 1 || (size_t)off > len + 1) return luaL_argerror(L, 2, "offset out of range");
+  s += off - 1;
+  len -= (size_t)(off - 1);
+  out = (unsigned char *)luaL_buffinitsize(L, &b, len / 4 * 3 + 3);
+  n = sd_base64_decode(s, len, out);
+  if (n == (size_t)-1) {
+    sd_error_set(&err, SD_EPROTOCOL, NULL, "not valid base64");
+    return lsd_push_error(L, &err);
+  }
+  luaL_pushresultsize(&b, n);
+  return 1;
+}

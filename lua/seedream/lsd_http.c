@@ -1,0 +1,223 @@
+/* lsd_http.c: the seedream.Http userdata, a thin handle over sd_http (core/sd_http.h).
+ *
+ * Lifecycle as in liolib: the userdata is created zeroed before the transport exists, one
+ * idempotent close serves :close(), __gc and __close, and a closed handle raises a clear
+ * error when used. Times cross this boundary in seconds (Lua's habit), milliseconds inside. */
+#include <stdint.h>
+#include "lsd.h"
+#include "sd_http.h"
+
+typedef struct lsd_http { sd_http *h; } lsd_http;
+
+static lsd_http *check_http(lua_State *L) {
+  lsd_http *u = (lsd_http *)luaL_checkudata(L, 1, LSD_HTTP_MT);
+  if (!u->h) luaL_error(L, "seedream: attempt to use a closed client transport");
+  return u;
+}
+
+static long opt_ms(lua_State *L, int idx, long dflt) {
+  lua_Number s = luaL_optnumber(L, idx, -1);
+  return s < 0 ? dflt : (long)(s * 1000.0 + 0.5);
+}
+
+static int get_opt_int(lua_State *L, int t, const char *key, int dflt) {
+  int v = dflt;
+  lua_getfield(L, t, key);
+  if (!lua_isnil(L, -1)) v = (int)luaL_checkinteger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static long get_opt_ms(lua_State *L, int t, const char *key, long dflt) {
+  long v = dflt;
+  lua_getfield(L, t, key);
+  if (!lua_isnil(L, -1)) v = (long)(luaL_checknumber(L, -1) * 1000.0 + 0.5);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* core.http{ connect_timeout=, timeout=, retries=, backoff=, backoff_max=,
+ *            max_connections=, user_agent= } -> Http | nil, err */
+int lsd_http_new(lua_State *L) {
+  sd_http_config cfg;
+  sd_error err;
+  lsd_http *u;
+  const char *ua = NULL;
+  sd_http_config_defaults(&cfg);
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    cfg.connect_timeout_ms = get_opt_ms(L, 1, "connect_timeout", cfg.connect_timeout_ms);
+    cfg.timeout_ms = get_opt_ms(L, 1, "timeout", cfg.timeout_ms);
+    cfg.max_retries = get_opt_int(L, 1, "retries", cfg.max_retries);
+    cfg.backoff_base_ms = get_opt_ms(L, 1, "backoff", cfg.backoff_base_ms);
+    cfg.backoff_max_ms = get_opt_ms(L, 1, "backoff_max", cfg.backoff_max_ms);
+    cfg.max_connections = get_opt_int(L, 1, "max_connections", cfg.max_connections);
+    lua_getfield(L, 1, "user_agent");
+    ua = lua_tostring(L, -1);          /* stays on the stack (alive) until we return */
+    if (ua) cfg.user_agent = ua;
+  }
+  u = (lsd_http *)lua_newuserdatauv(L, sizeof *u, 0);
+  u->h = NULL;
+  luaL_setmetatable(L, LSD_HTTP_MT);
+  u->h = sd_http_new(&cfg, &err);
+  if (!u->h) return lsd_push_error(L, &err);
+  return 1;
+}
+
+static int start(lua_State *L, lsd_http *u, sd_http_request *r) {
+  sd_error err;
+  uint64_t id = sd_http_start(u->h, r, &err);
+  if (!id) return lsd_push_error(L, &err);
+  lua_pushinteger(L, (lua_Integer)id);
+  return 1;
+}
+
+/* http:post(url, bearer|nil, body [, timeout_s [, retries]]) -> id | nil, err */
+static int http_post(lua_State *L) {
+  lsd_http *u = check_http(L);
+  sd_http_request r = {0};
+  r.method = SD_HTTP_POST;
+  r.url = luaL_checkstring(L, 2);
+  r.bearer = luaL_optstring(L, 3, NULL);
+  r.body = luaL_checklstring(L, 4, &r.body_len);
+  r.timeout_ms = opt_ms(L, 5, 0);
+  r.max_retries = (int)luaL_optinteger(L, 6, -1);
+  return start(L, u, &r);
+}
+
+/* http:get(url [, file_path [, timeout_s [, retries]]]) -> id | nil, err (never a bearer) */
+static int http_get(lua_State *L) {
+  lsd_http *u = check_http(L);
+  sd_http_request r = {0};
+  r.method = SD_HTTP_GET;
+  r.url = luaL_checkstring(L, 2);
+  r.file_path = luaL_optstring(L, 3, NULL);
+  r.timeout_ms = opt_ms(L, 4, 0);
+  r.max_retries = (int)luaL_optinteger(L, 5, -1);
+  return start(L, u, &r);
+}
+
+/* http:perform([wait_s]) -> transfers still unfinished | nil, err */
+static int http_perform(lua_State *L) {
+  lsd_http *u = check_http(L);
+  sd_error err;
+  int n = sd_http_perform(u->h, opt_ms(L, 2, 0), &err);
+  if (n < 0) return lsd_push_error(L, &err);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+/* http:next() -> { id, code, status, message, body, content_type, retry_after, attempts,
+ *                  elapsed } | nil when nothing has finished */
+static int http_next(lua_State *L) {
+  lsd_http *u = check_http(L);
+  sd_http_done d;
+  if (!sd_http_next(u->h, &d)) return 0;
+  lua_createtable(L, 0, 9);
+  lua_pushinteger(L, (lua_Integer)d.id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, sd_code_name(d.code));
+  lua_setfield(L, -2, "code");
+  lua_pushinteger(L, d.status);
+  lua_setfield(L, -2, "status");
+  if (d.message[0]) {
+    lua_pushstring(L, d.message);
+    lua_setfield(L, -2, "message");
+  }
+  if (d.body) {
+    lua_pushlstring(L, d.body, d.body_len);
+    lua_setfield(L, -2, "body");
+  }
+  if (d.content_type) {
+    lua_pushstring(L, d.content_type);
+    lua_setfield(L, -2, "content_type");
+  }
+  if (d.retry_after >= 0) {
+    lua_pushnumber(L, d.retry_after);
+    lua_setfield(L, -2, "retry_after");
+  }
+  lua_pushinteger(L, d.attempts);
+  lua_setfield(L, -2, "attempts");
+  lua_pushnumber(L, d.elapsed);
+  lua_setfield(L, -2, "elapsed");
+  sd_http_done_clear(&d);
+  return 1;
+}
+
+static int http_cancel(lua_State *L) {
+  lsd_http *u = check_http(L);
+  lua_pushboolean(L, sd_http_cancel(u->h, (uint64_t)luaL_checkinteger(L, 2)));
+  return 1;
+}
+
+/* http:fds() -> { {fd=, read=bool, write=bool}, ... }, timeout_s|nil */
+static int http_fds(lua_State *L) {
+  lsd_http *u = check_http(L);
+  int fds[256], events[256];
+  int i, n = sd_http_fds(u->h, fds, events, 256);
+  long t;
+  if (n > 256) n = 256;
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, fds[i]);
+    lua_setfield(L, -2, "fd");
+    lua_pushboolean(L, events[i] & SD_HTTP_READ);
+    lua_setfield(L, -2, "read");
+    lua_pushboolean(L, events[i] & SD_HTTP_WRITE);
+    lua_setfield(L, -2, "write");
+    lua_rawseti(L, -2, i + 1);
+  }
+  t = sd_http_timeout_ms(u->h);
+  if (t < 0) lua_pushnil(L);
+  else lua_pushnumber(L, (lua_Number)t / 1000.0);
+  return 2;
+}
+
+static int http_stats(lua_State *L) {
+  lsd_http *u = check_http(L);
+  sd_http_stats s;
+  sd_http_get_stats(u->h, &s);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, (lua_Integer)s.started);
+  lua_setfield(L, -2, "started");
+  lua_pushinteger(L, (lua_Integer)s.finished);
+  lua_setfield(L, -2, "finished");
+  lua_pushinteger(L, (lua_Integer)s.retries);
+  lua_setfield(L, -2, "retries");
+  lua_pushinteger(L, (lua_Integer)s.connects);
+  lua_setfield(L, -2, "connects");
+  return 1;
+}
+
+/* One idempotent close for :close(), __gc and __close. */
+static int http_close(lua_State *L) {
+  lsd_http *u = (lsd_http *)luaL_checkudata(L, 1, LSD_HTTP_MT);
+  if (u->h) {
+    sd_http_free(u->h);
+    u->h = NULL;
+  }
+  return 0;
+}
+
+static int http_tostring(lua_State *L) {
+  lsd_http *u = (lsd_http *)luaL_checkudata(L, 1, LSD_HTTP_MT);
+  lua_pushfstring(L, "seedream.Http (%s)", u->h ? "open" : "closed");
+  return 1;
+}
+
+void lsd_open_http(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"post", http_post},       {"get", http_get},     {"perform", http_perform},
+    {"next", http_next},       {"cancel", http_cancel}, {"fds", http_fds},
+    {"stats", http_stats},     {"close", http_close}, {NULL, NULL},
+  };
+  static const luaL_Reg meta[] = {
+    {"__gc", http_close}, {"__close", http_close}, {"__tostring", http_tostring}, {NULL, NULL},
+  };
+  if (!luaL_newmetatable(L, LSD_HTTP_MT)) { lua_pop(L, 1); return; }
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}

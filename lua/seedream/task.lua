@@ -1,0 +1,145 @@
+--- Tasks: one generation request from submit to its images.
+-- States: `queued` (waiting for a slot), `sent` (request on the wire), `processing`
+-- (accepted, being polled), then `done`, `failed` or `cancelled`.
+-- @module seedream.task
+local errors = require "seedream.error"
+local image = require "seedream.image"
+local scheduler = require "seedream.scheduler"
+
+local Task = {}
+Task.__index = Task
+Task.__name = "seedream.Task"
+
+local FINAL = { done = true, failed = true, cancelled = true }
+
+function Task.new(client, body, uuid, max_images, delivery, opts)
+  return setmetatable({
+    client = client, body = body, taskUUID = uuid, max_images = max_images,
+    delivery = delivery, status = "queued", cost = 0,
+    _images = {}, _seen = {}, _waiters = {},
+    on_image = opts.on_image, timeout = opts.timeout,
+  }, Task)
+end
+
+function Task:__tostring()
+  return ("seedream.Task %s (%s, %d image(s))"):format(self.taskUUID, self.status, #self._images)
+end
+
+--- True once the task has finished (done, failed or cancelled).
+function Task:done() return FINAL[self.status] == true end
+
+--- The images (a list) once done; `nil, err` if it failed or was cancelled (`err.images`
+-- then holds any images that had already arrived: nothing paid for is dropped); nothing
+-- while still running.
+function Task:result()
+  if self.status == "done" then return self._images end
+  if self.err then return nil, self.err end
+  return nil
+end
+
+-- Wakes every coroutine waiting for progress of this task.
+function Task:_wake()
+  local w = self._waiters
+  if #w == 0 then return end
+  self._waiters = {}
+  for _, entry in ipairs(w) do scheduler.wake(entry[1], entry[2]) end
+end
+
+function Task:_on_error(fn, ...)
+  local ok, e = pcall(fn, ...)
+  if not ok then self.client:_report(e) end
+end
+
+--- Adds an image item unless its imageUUID was seen (polling repeats them). Returns true
+-- when it was new.
+function Task:_add_image(item)
+  local id = item.imageUUID
+  if self._seen[id] then return false end
+  self._seen[id] = true
+  local img = image.new(item, self, #self._images + 1)
+  self._images[#self._images + 1] = img
+  if type(img.cost) == "number" then self.cost = self.cost + img.cost end
+  self.client:_on_image(self, img)
+  if self.on_image then self:_on_error(self.on_image, img, self) end
+  self:_wake()
+  return true
+end
+
+--- Ends the task: `err` nil means success.
+function Task:_finish(err, status)
+  if self:done() then return end
+  if err then
+    self.err = err
+    err.taskUUID = err.taskUUID or self.taskUUID
+    if #self._images > 0 then err.images = self._images end
+  end
+  self.status = status or (err and "failed" or "done")
+  self.client:_on_finish(self)
+  self:_wake()
+end
+
+--- Waits until the task is done and returns `task:result()`. Inside a coroutine of
+-- `seedream.run`/`client:spawn` it yields to the scheduler; elsewhere it drives the client's
+-- loop (blocking) until done. `timeout` (seconds) bounds this wait only.
+function Task:wait(timeout)
+  while not self:done() do
+    if not self:_wait_progress(timeout) then
+      return nil, errors.new { code = "timeout", taskUUID = self.taskUUID,
+                               message = "waited " .. timeout .. " s and the task is not done" }
+    end
+  end
+  return self:result()
+end
+
+-- Waits for the next image or the end; false if `timeout` passed first.
+function Task:_wait_progress(timeout)
+  local job = scheduler.current()
+  local n, status = #self._images, self.status
+  if job then
+    local token = scheduler.token(job)
+    self._waiters[#self._waiters + 1] = { job, token }
+    if timeout then self.client:_wake_at(job, token, timeout) end
+    scheduler.park()
+    return #self._images > n or self.status ~= status
+  end
+  local client = self.client
+  local deadline = timeout and client.now() + timeout
+  while #self._images == n and self.status == status do
+    local wait = 0.5
+    if deadline then
+      local left = deadline - client.now()
+      if left <= 0 then return false end
+      if left < wait then wait = left end
+    end
+    client:step(wait)
+  end
+  return true
+end
+
+--- Iterates over the images as they arrive: `for img in task:images() do ... end` waits
+-- (yielding or driving the loop, as `wait` does) for each next image until the task ends.
+function Task:images()
+  local i = 0
+  return function()
+    while true do
+      if i < #self._images then
+        i = i + 1
+        return self._images[i], i
+      end
+      if self:done() then return nil end
+      self:_wait_progress()
+    end
+  end
+end
+
+--- Stops waiting for this task locally. The server may still finish it (and charge for it):
+-- cancellation is not part of the Runware API.
+function Task:cancel()
+  if self:done() then return false end
+  self.client:_cancel(self)
+  self:_finish(errors.new { code = "cancelled", message = "cancelled by the caller" },
+               "cancelled")
+  return true
+end
+
+return Task

@@ -1,0 +1,153 @@
+-- The C binding (seedream.core) and the client object's lifecycle.
+local core = require "seedream.core"
+local seedream = require "seedream"
+local h = require "helper"
+
+describe("seedream.core", function()
+  it("prepare writes the wire shape and fills taskType, model and taskUUID", function()
+    local json, uuid, max = core.prepare(h.req { referenceImages = { "https://example.com/a.jpg" },
+      providerSettings = { bytedance = { maxSequentialImages = 3 } }, numberResults = 2 })
+    assert.is_string(json)
+    assert.truthy(core.is_uuid(uuid))
+    assert.are.equal(6, max)
+    local t = h.json.decode(json)
+    assert.are.equal("imageInference", t.taskType)
+    assert.are.equal("bytedance:seedream@5.0-lite", t.model)
+    assert.are.equal(uuid, t.taskUUID)
+    assert.is_nil(t.referenceImages)
+    assert.are.same({ "https://example.com/a.jpg" }, t.inputs.referenceImages)
+    -- taskType, taskUUID and model come first, as in the reference's examples
+    assert.truthy(json:find('^%[?{"taskType":"imageInference","taskUUID":"'))
+  end)
+
+  it("prepare keeps a given taskUUID and makes integers of integral floats", function()
+    local json, uuid = core.prepare(h.req { taskUUID = "f71dc58d-1961-4aa2-ae5c-4f35532f2baf",
+                                             width = 2304.0, height = 1728 })
+    assert.are.equal("f71dc58d-1961-4aa2-ae5c-4f35532f2baf", uuid)
+    assert.truthy(json:find('"width":2304[,}]'))
+  end)
+
+  it("prepare does not change the caller's table", function()
+    local r = h.req { referenceImages = { "https://example.com/a.jpg" } }
+    core.prepare(r)
+    assert.is_nil(r.taskUUID)
+    assert.is_nil(r.inputs)
+    assert.is_table(r.referenceImages)
+  end)
+
+  it("generates distinct v4 UUIDs", function()
+    local seen = {}
+    for _ = 1, 1000 do
+      local u = core.uuid()
+      assert.truthy(u:match("^%x+%-%x+%-4%x+%-[89ab]%x+%-%x+$"), u)
+      assert.is_nil(seen[u])
+      seen[u] = true
+    end
+  end)
+
+  it("json_string escapes quotes, backslashes and control characters", function()
+    assert.are.equal('"a\\"b\\\\c\\n\\u0001"', core.json_string('a"b\\c\n\1'))
+  end)
+
+  it("the four reference requests prepare to the documented wire shape", function()
+    local examples = dofile("examples/reference_requests.lua")
+    assert.are.equal(4, #examples)
+    for _, ex in ipairs(examples) do
+      local json, uuid = core.prepare(ex.request)
+      assert.is_string(json, ex.title)
+      local t = h.json.decode(json)
+      assert.are.equal(ex.request.taskUUID, uuid)
+      assert.are.equal(ex.request.positivePrompt, t.positivePrompt)
+      assert.are.equal(ex.request.width, t.width)
+      if ex.request.referenceImages then
+        assert.are.same(ex.request.referenceImages, t.inputs.referenceImages)
+        assert.is_nil(t.referenceImages)
+      end
+    end
+  end)
+
+  it("the client error codes come from the C list", function()
+    for _, code in ipairs { "invalid", "missing_key", "network", "timeout", "http",
+                            "bad_response", "io", "cancelled", "budget" } do
+      assert.is_not_nil(seedream.codes[code], code)
+    end
+    assert.is_true(seedream.codes.network)
+    assert.is_false(seedream.codes.invalid)
+  end)
+end)
+
+describe("the transport handle", function()
+  it("closes idempotently and refuses use after close", function()
+    local t = assert(core.http {})
+    t:close()
+    t:close()
+    assert.has_error(function() t:perform(0) end, "seedream: attempt to use a closed client transport")
+    assert.truthy(tostring(t):find("closed"))
+  end)
+
+  it("closes on scope exit with <close>", function()
+    local t
+    do
+      local x <close> = assert(core.http {})
+      t = x
+    end
+    assert.has_error(function() t:stats() end)
+  end)
+
+  it("is collected without leaks while a transfer is in flight", function()
+    for _ = 1, 20 do
+      local t = assert(core.http {})
+      t:post("http://127.0.0.1:9/v1", "k", "[]", 0.5, 0)
+      t:perform(0)
+    end
+    collectgarbage()
+    collectgarbage()
+  end)
+end)
+
+describe("the client", function()
+  it("a missing API key is a clear error at the first call, not at creation", function()
+    local c = assert(seedream.client { api_key = "", url = "http://127.0.0.1:9/v1" })
+    local task, err = c:submit(h.req())
+    assert.is_nil(task)
+    assert.are.equal("missing_key", err.code)
+    assert.truthy(err.message:find("RUNWARE_API_KEY", 1, true))
+    c:close()
+  end)
+
+  it("validation errors come back before anything is sent", function()
+    local c = assert(seedream.client { api_key = "k", url = "http://127.0.0.1:9/v1" })
+    local task, err = c:submit(h.req { width = 10 })
+    assert.is_nil(task)
+    assert.are.equal("invalid", err.code)
+    assert.are.equal(0, c:stats().http_started)
+    c:close()
+  end)
+
+  it("never shows its API key", function()
+    local c = assert(seedream.client { api_key = "sk-secret-123", url = "http://127.0.0.1:9/v1" })
+    assert.is_nil(tostring(c):find("sk-secret-123", 1, true))
+    for k, v in pairs(c) do
+      assert.are_not.equal("sk-secret-123", v, k)
+    end
+    c:close()
+  end)
+
+  it("raises for options of the wrong type", function()
+    assert.has_error(function() seedream.client { timeout = "soon" } end)
+    assert.has_error(function() seedream.client { delivery = "carrier pigeon" } end)
+  end)
+
+  it("works with <close> and refuses use after close", function()
+    local c2
+    do
+      local c <close> = assert(seedream.client { api_key = "k", url = "http://127.0.0.1:9/v1" })
+      c2 = c
+    end
+    assert.has_error(function() c2:step(0) end)
+  end)
+
+  it("has a version", function()
+    assert.truthy(seedream.VERSION:match("^%d+%.%d+%.%d+$"))
+  end)
+end)

@@ -1,0 +1,132 @@
+-- Error paths: each becomes `nil, err` with a code, HTTP status and a clear message.
+local seedream = require "seedream"
+local protocol = require "seedream.protocol"
+local h = require "helper"
+
+describe("errors from the server", function()
+  local emu
+  setup(function() emu = h.emulator() end)
+  teardown(function() emu:stop() end)
+  before_each(function() h.request("DELETE", emu.base .. "/faults") end)
+
+  it("a wrong key is invalidApiKey with HTTP 401, and the key is never echoed", function()
+    local c = emu:client { api_key = "wrong-key-abc" }
+    local images, err = c:generate(h.req())
+    assert.is_nil(images)
+    assert.are.equal("invalidApiKey", err.code)
+    assert.are.equal(401, err.status)
+    assert.is_false(err.retryable)
+    assert.is_nil(tostring(err):find("wrong-key-abc", 1, true))
+    c:close()
+  end)
+
+  it("a server that is down is a network error after the retries", function()
+    local c = assert(seedream.client { api_key = "k", url = "http://127.0.0.1:9/v1", retries = 1,
+                                       backoff = 0.01 })
+    local images, err = c:generate(h.req())
+    assert.is_nil(images)
+    assert.are.equal("network", err.code)
+    assert.is_true(err.retryable)
+    assert.are.equal(2, c:stats().http_retries + 1)
+    c:close()
+  end)
+
+  it("malformed JSON is bad_response", function()
+    local c = emu:client()
+    emu:fault { kind = "malformed" }
+    local images, err = c:generate(h.req())
+    assert.is_nil(images)
+    assert.are.equal("bad_response", err.code)
+    assert.are.equal(200, err.status)
+    c:close()
+  end)
+
+  it("an empty body is bad_response", function()
+    local c = emu:client()
+    emu:fault { kind = "empty" }
+    local _, err = c:generate(h.req())
+    assert.are.equal("bad_response", err.code)
+    c:close()
+  end)
+
+  it("a 5xx is retried with the same taskUUID and then succeeds", function()
+    local c = emu:client { retries = 3 }
+    local before = emu:stats()
+    emu:fault { kind = "status", status = 503, count = 2 }
+    local images = assert(c:generate(h.req()))
+    local after = emu:stats()
+    assert.are.equal(1, #images)
+    assert.are.equal(3, after.requests - before.requests)
+    assert.are.equal(1, after.tasks_charged - before.tasks_charged)
+    local log = emu:requests(3)
+    assert.are.equal(log[1].body[1].taskUUID, log[3].body[1].taskUUID)
+    c:close()
+  end)
+
+  it("a 5xx that persists is reported with its status", function()
+    local c = emu:client { retries = 1 }
+    emu:fault { kind = "status", status = 500, count = 5 }
+    local _, err = c:generate(h.req())
+    assert.are.equal(500, err.status)
+    assert.is_true(err.retryable)
+    c:close()
+  end)
+
+  it("a validation error of the server names the parameter", function()
+    -- the client would refuse this itself, so send it raw through the transport
+    local core = require "seedream.core"
+    local t = assert(core.http {})
+    t:post(emu.url, h.KEY, '[{"taskType":"imageInference","taskUUID":"' .. core.uuid() ..
+           '","model":"bytedance:seedream@5.0-lite","positivePrompt":"x","width":10,"height":10}]')
+    local done
+    repeat t:perform(0.1); done = t:next() until done
+    t:close()
+    local r = protocol.parse(done)
+    local _, err = next(r.errors)
+    assert.are.equal(400, err.status)
+    assert.truthy(err.field == "width" or err.field == "height")
+  end)
+end)
+
+describe("protocol.parse", function()
+  local function parse(status, body) return protocol.parse { code = "ok", status = status, body = body } end
+
+  it("splits data and errors of one answer by task", function()
+    local r = parse(200, [[{"data":[{"taskType":"imageInference","taskUUID":"a","imageUUID":"i1",
+      "imageURL":"http://x/i1.jpg"}],"errors":[{"code":"contentModerated","message":"no",
+      "taskUUID":"b","parameter":"positivePrompt"}]}]])
+    assert.are.equal(1, #r.items.a)
+    assert.are.equal("contentModerated", r.errors.b.code)
+    assert.are.equal("positivePrompt", r.errors.b.field)
+    assert.is_nil(r.common)
+  end)
+
+  it("takes the singular error form", function()
+    local r = parse(403, [[{"error":{"code":"notAllowed","message":"nope"}}]])
+    assert.are.equal("notAllowed", r.common.code)
+    assert.are.equal(403, r.common.status)
+  end)
+
+  it("reports a non-JSON error page as http with a short snippet", function()
+    local r = parse(502, "<html>" .. ("x"):rep(500) .. "</html>")
+    assert.are.equal("http", r.common.code)
+    assert.are.equal(502, r.common.status)
+    assert.truthy(#r.common.message < 200)
+  end)
+
+  it("reports an answer without data or errors", function()
+    assert.are.equal("bad_response", parse(200, "{}").common.code)
+    assert.are.equal("bad_response", parse(200, "[1,2]").common.code)
+  end)
+
+  it("passes unknown API codes through unchanged", function()
+    local r = parse(429, [[{"errors":[{"code":"someFutureCode","message":"m"}]}]])
+    assert.are.equal("someFutureCode", r.common.code)
+    assert.is_true(r.common.retryable)
+  end)
+
+  it("a failed getResponse item is an error of its task", function()
+    local r = parse(200, [[{"data":[{"taskUUID":"t","status":"error","error":{"code":"x","message":"y"}}]}]])
+    assert.are.equal("x", r.errors.t.code)
+  end)
+end)

@@ -1,0 +1,137 @@
+-- Tasks: states, step(0) never blocking, waits inside and outside coroutines, cancel,
+-- timeouts, max_in_flight.
+local seedream = require "seedream"
+local core = require "seedream.core"
+local h = require "helper"
+
+describe("tasks", function()
+  local emu, slow
+  setup(function()
+    emu = h.emulator()
+    slow = h.emulator("--latency-ms 150")
+  end)
+  teardown(function() emu:stop(); slow:stop() end)
+
+  it("go queued -> sent -> done and keep their taskUUID", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req()))
+    assert.truthy(core.is_uuid(t.taskUUID))
+    assert.are.equal("sent", t.status)          -- submit sends at once when a slot is free
+    assert.is_false(t:done())
+    assert.is_nil(t:result())
+    local images = assert(t:wait())
+    assert.are.equal("done", t.status)
+    assert.is_true(t:done())
+    assert.are.equal(images, t:result())
+    assert.are.equal(t.taskUUID, images[1].taskUUID)
+    c:close()
+  end)
+
+  it("async tasks go sent -> processing -> done", function()
+    local c = slow:client()
+    local t = assert(c:submit(h.req { deliveryMethod = "async" }))
+    local seen = { [t.status] = true }
+    while not t:done() do
+      c:step(0.01)
+      seen[t.status] = true
+    end
+    assert.is_true(seen.sent)
+    assert.is_true(seen.processing)
+    assert.are.equal("done", t.status)
+    c:close()
+  end)
+
+  it("step(0) never blocks, even with slow tasks in flight", function()
+    local c = slow:client()
+    local tasks = {}
+    for i = 1, 10 do tasks[i] = assert(c:submit(h.req())) end
+    local worst, t0 = 0, core.now()
+    while c:step(0) > 0 do
+      local s = core.now()
+      c:step(0)
+      local d = core.now() - s
+      if d > worst then worst = d end
+      assert.truthy(core.now() - t0 < 10, "did not finish")
+    end
+    -- a blocking call would take the 150 ms latency; a frame's worth is generous
+    assert.truthy(worst < 0.1, "worst step(0) took " .. worst .. " s")
+    for _, t in ipairs(tasks) do assert.are.equal("done", t.status) end
+    c:close()
+  end)
+
+  it("max_in_flight keeps the rest queued", function()
+    local c = slow:client { max_in_flight = 2 }
+    local tasks = {}
+    for i = 1, 5 do tasks[i] = assert(c:submit(h.req())) end
+    assert.are.equal("sent", tasks[1].status)
+    assert.are.equal("sent", tasks[2].status)
+    assert.are.equal("queued", tasks[3].status)
+    local max_seen = 0
+    while c:step(0.01) > 0 do
+      local n = c:stats().in_flight
+      if n > max_seen then max_seen = n end
+    end
+    assert.are.equal(2, max_seen)
+    for _, t in ipairs(tasks) do assert.are.equal("done", t.status) end
+    c:close()
+  end)
+
+  it("cancel stops waiting locally and says so", function()
+    local c = slow:client()
+    local t = assert(c:submit(h.req()))
+    assert.is_true(t:cancel())
+    assert.is_false(t:cancel())
+    assert.are.equal("cancelled", t.status)
+    local images, err = t:wait()
+    assert.is_nil(images)
+    assert.are.equal("cancelled", err.code)
+    assert.are.equal(t.taskUUID, err.taskUUID)
+    assert.are.equal(0, c:step(0))
+    c:close()
+  end)
+
+  it("a queued task can be cancelled before it is sent", function()
+    local c = slow:client { max_in_flight = 1 }
+    local a = assert(c:submit(h.req()))
+    local b = assert(c:submit(h.req()))
+    assert.are.equal("queued", b.status)
+    b:cancel()
+    assert(a:wait())
+    assert.are.equal("cancelled", b.status)
+    c:close()
+  end)
+
+  it("a per-task timeout fails the task with code timeout", function()
+    local c = slow:client()
+    local t = assert(c:submit(h.req(), { timeout = 0.05 }))
+    local images, err = t:wait()
+    assert.is_nil(images)
+    assert.are.equal("timeout", err.code)
+    c:close()
+  end)
+
+  it("the client default timeout applies too", function()
+    local c = slow:client { timeout = 0.05, delivery = "async" }
+    local _, err = c:generate(h.req())
+    assert.are.equal("timeout", err.code)
+    c:close()
+  end)
+
+  it("wait(timeout) bounds the wait without failing the task", function()
+    local c = slow:client()
+    local t = assert(c:submit(h.req()))
+    local images, err = t:wait(0.01)
+    assert.is_nil(images)
+    assert.are.equal("timeout", err.code)
+    assert.is_false(t:done())
+    assert(t:wait())
+    c:close()
+  end)
+
+  it("closing the client cancels what is unfinished", function()
+    local c = slow:client()
+    local t = assert(c:submit(h.req()))
+    c:close()
+    assert.are.equal("cancelled", t.status)
+  end)
+end)

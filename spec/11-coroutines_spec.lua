@@ -1,0 +1,143 @@
+-- Coroutines: waits yield inside seedream.run / client:spawn, block outside; wait_all,
+-- wait_any; errors in coroutines are reported.
+local seedream = require "seedream"
+local h = require "helper"
+
+describe("coroutines", function()
+  local emu
+  setup(function() emu = h.emulator("--latency-ms 30") end)
+  teardown(function() emu:stop() end)
+
+  it("seedream.run runs sequential-looking code and returns its results", function()
+    local c = emu:client()
+    local a, b = seedream.run(function(x)
+      local images = assert(c:generate(h.req()))
+      local more = assert(c:generate(h.req { numberResults = 2 }))
+      return #images + #more, x
+    end, "arg")
+    assert.are.equal(3, a)
+    assert.are.equal("arg", b)
+    c:close()
+  end)
+
+  it("many coroutines run concurrently, not one after another", function()
+    local c = emu:client { max_in_flight = 16 }
+    local order = {}
+    seedream.run(function()
+      local jobs = {}
+      for i = 1, 8 do
+        jobs[i] = c:spawn(function()
+          order[#order + 1] = "start" .. i
+          assert(c:generate(h.req()))
+          order[#order + 1] = "end" .. i
+        end)
+      end
+      -- every coroutine started before any finished: they all wait together
+      for i = 1, 8 do assert.are.equal("start" .. i, order[i]) end
+      local t = assert(c:submit(h.req()))
+      t:wait()
+    end)
+    assert.are.equal(16, #order)
+    c:close()
+  end)
+
+  it("outside any coroutine, wait drives the loop itself", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req()))
+    assert.is_nil(coroutine.running() and nil)
+    assert(t:wait())
+    c:close()
+  end)
+
+  it("client:spawn advances with client:step, as in a game loop", function()
+    local c = emu:client()
+    local got
+    local job = c:spawn(function()
+      got = assert(c:generate(h.req()))
+      return "finished"
+    end)
+    assert.is_false(job.done)
+    local frames = 0
+    while not job.done do
+      c:step(0.005)
+      frames = frames + 1
+      assert.truthy(frames < 2000)
+    end
+    assert.are.equal(1, #got)
+    assert.are.equal("finished", job.results[1])
+    assert.truthy(frames > 1)
+    c:close()
+  end)
+
+  it("wait_all returns results and errors indexed like the tasks", function()
+    local c = emu:client()
+    local tasks = {
+      assert(c:submit(h.req())),
+      assert(c:submit(h.req { numberResults = 2 })),
+    }
+    local bad = assert(c:submit(h.req()))
+    bad:cancel()
+    tasks[3] = bad
+    local results, errs = seedream.wait_all(tasks)
+    assert.are.equal(1, #results[1])
+    assert.are.equal(2, #results[2])
+    assert.is_nil(results[3])
+    assert.are.equal("cancelled", errs[3].code)
+    c:close()
+  end)
+
+  it("wait_any returns the first task to finish, inside and outside coroutines", function()
+    local fast_emu = h.emulator()
+    local slow_c = emu:client()
+    local fast_c = fast_emu:client()
+    local tasks = { assert(slow_c:submit(h.req { numberResults = 5 })), assert(fast_c:submit(h.req())) }
+    local t, i = seedream.wait_any(tasks)
+    assert.are.equal(2, i)
+    assert.are.equal(tasks[2], t)
+    assert.is_false(tasks[1]:done())
+    seedream.run(function()
+      local t2, i2 = seedream.wait_any({ assert(slow_c:submit(h.req { numberResults = 4 })),
+                                          assert(fast_c:submit(h.req())) })
+      assert.are.equal(2, i2)
+      assert.is_true(t2:done())
+    end)
+    slow_c:close(); fast_c:close(); fast_emu:stop()
+  end)
+
+  it("an error inside seedream.run is raised with its traceback", function()
+    local c = emu:client()
+    local ok, msg = pcall(seedream.run, function()
+      assert(c:generate(h.req()))
+      error("boom in the pipeline")
+    end)
+    assert.is_false(ok)
+    assert.truthy(tostring(msg):find("boom in the pipeline", 1, true))
+    assert.truthy(tostring(msg):find("traceback", 1, true))
+    c:close()
+  end)
+
+  it("an error in a spawned coroutine is raised by step unless on_error takes it", function()
+    local c = emu:client()
+    c:spawn(function()
+      assert(c:generate(h.req()))
+      error("spawned failure")
+    end)
+    local ok, msg = pcall(function() while c:step(0.01) > 0 do end; c:step(0) end)
+    assert.is_false(ok)
+    assert.truthy(tostring(msg):find("spawned failure", 1, true))
+
+    local reported
+    local c2 = emu:client { on_error = function(m) reported = m end }
+    c2:spawn(function() assert(c2:generate(h.req())); error("handled failure") end)
+    while c2:step(0.01) > 0 do end
+    c2:step(0)
+    assert.truthy(reported:find("handled failure", 1, true))
+    c:close(); c2:close()
+  end)
+
+  it("seedream.run refuses to hang when nothing is pending", function()
+    assert.has_error(function()
+      seedream.run(function() require("seedream.scheduler").park() end)
+    end)
+  end)
+end)

@@ -1,0 +1,142 @@
+-- Async delivery: batched getResponse polling (the emulator's counters prove one POST per
+-- cycle), partial results as they arrive, de-duplication, retries with the same taskUUID.
+local seedream = require "seedream"
+local h = require "helper"
+
+describe("async delivery", function()
+  local emu
+  setup(function() emu = h.emulator("--latency-ms 40") end)
+  teardown(function() emu:stop() end)
+  before_each(function() h.request("DELETE", emu.base .. "/faults") end)
+
+  it("gets the images of an async task by polling", function()
+    local c = emu:client()
+    local images = assert(c:generate(h.req { deliveryMethod = "async", numberResults = 2 }))
+    assert.are.equal(2, #images)
+    assert.truthy(c:stats().polls >= 1)
+    c:close()
+  end)
+
+  it("polls every async task in flight with ONE request per cycle", function()
+    local c = emu:client { max_in_flight = 64, delivery = "async" }
+    local before = emu:stats()
+    local tasks = {}
+    for i = 1, 30 do tasks[i] = assert(c:submit(h.req())) end
+    local results, errs = seedream.wait_all(tasks)
+    for i = 1, 30 do assert.are.equal(1, #results[i], tostring(errs[i])) end
+    local after = emu:stats()
+    local s = c:stats()
+    -- the client's count of poll POSTs is what the server saw, and each carried many tasks
+    assert.are.equal(s.poll_requests, after.poll_requests - before.poll_requests)
+    assert.are.equal(s.polls, after.polls - before.polls)
+    assert.truthy(s.polls > s.poll_requests * 5,
+      ("%d getResponse tasks in %d requests"):format(s.polls, s.poll_requests))
+    -- submits + polls is all the client sent
+    assert.are.equal(30 + s.poll_requests, after.requests - before.requests)
+    c:close()
+  end)
+
+  it("delivers images of a series one by one, each once", function()
+    local c = emu:client()
+    local arrivals = {}
+    local t = assert(c:submit(h.req { deliveryMethod = "async",
+                                      providerSettings = { bytedance = { maxSequentialImages = 4 } } },
+                              { on_image = function(img) arrivals[#arrivals + 1] = img.imageUUID end }))
+    local streamed = {}
+    for img in t:images() do streamed[#streamed + 1] = img end
+    assert.are.equal(4, #streamed)
+    assert.are.equal(4, #arrivals)
+    local seen = {}
+    for i, img in ipairs(streamed) do
+      assert.are.equal(i, img.index)
+      assert.are.equal(arrivals[i], img.imageUUID)
+      assert.is_nil(seen[img.imageUUID]); seen[img.imageUUID] = true
+    end
+    -- images came over several polls (cumulative answers), yet none twice
+    assert.truthy(c:stats().polls >= 2)
+    assert.are.equal(4, #t:result())
+    c:close()
+  end)
+
+  it("a series that comes back shorter than asked finishes with what came", function()
+    local c = emu:client()
+    emu:fault { kind = "short_series", images = 2 }
+    local images = assert(c:generate(h.req { deliveryMethod = "async",
+      providerSettings = { bytedance = { maxSequentialImages = 5 } } }))
+    assert.are.equal(2, #images)
+    emu:fault { kind = "short_series", images = 3 }
+    images = assert(c:generate(h.req { providerSettings = { bytedance = { maxSequentialImages = 5 } } }))
+    assert.are.equal(3, #images)
+    c:close()
+  end)
+
+  it("a task that fails on the server fails with the server's code", function()
+    local c = emu:client()
+    emu:fault { kind = "task_error", code = "contentModerated" }
+    local images, err = c:generate(h.req { deliveryMethod = "async" })
+    assert.is_nil(images)
+    assert.are.equal("contentModerated", err.code)
+    c:close()
+  end)
+
+  it("a dropped answer is retried with the same taskUUID and never charged twice", function()
+    local c = emu:client()
+    local before = emu:stats()
+    emu:fault { kind = "drop_after_processing" }
+    local images = assert(c:generate(h.req()))
+    local after = emu:stats()
+    assert.are.equal(1, #images)
+    assert.are.equal(1, after.tasks_charged - before.tasks_charged)
+    assert.are.equal(1, after.duplicates - before.duplicates)   -- the retry met conflictTaskUUID
+    c:close()
+  end)
+
+  it("an async submit whose answer was lost is polled, not submitted again", function()
+    local c = emu:client()
+    local before = emu:stats()
+    emu:fault { kind = "drop_after_processing" }
+    local images = assert(c:generate(h.req { deliveryMethod = "async", numberResults = 2 }))
+    local after = emu:stats()
+    assert.are.equal(2, #images)
+    assert.are.equal(1, after.tasks_charged - before.tasks_charged)
+    c:close()
+  end)
+
+  it("429 with Retry-After is honoured", function()
+    local c = emu:client()
+    emu:fault { kind = "status", status = 429, retry_after = 1 }
+    local t0 = require("seedream.core").now()
+    assert(c:generate(h.req()))
+    assert.truthy(require("seedream.core").now() - t0 >= 0.9)
+    c:close()
+  end)
+
+  it("a failed poll is retried on the next cycle without losing tasks", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req { deliveryMethod = "async" }))
+    while t.status ~= "processing" do c:step(0.01) end
+    emu:fault { kind = "malformed", count = 2 }
+    local images = assert(t:wait())
+    assert.are.equal(1, #images)
+    c:close()
+  end)
+
+  it("pollfds exposes sockets and a timeout for external loops", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req()))
+    local fds, timeout = c:pollfds()
+    assert.is_table(fds)
+    assert.truthy(timeout == nil or timeout >= 0)
+    local saw_fd = #fds > 0
+    while not t:done() do
+      c:step(0.005)
+      fds = c:pollfds()
+      if #fds > 0 then
+        saw_fd = true
+        assert.is_number(fds[1].fd)
+      end
+    end
+    assert.is_true(saw_fd)
+    c:close()
+  end)
+end)
