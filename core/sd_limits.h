@@ -29,5 +29,7 @@
 #define SD_REF_SIDE_MIN 14
 #define SD_REF_SIDE_MAX 6000
 #define SD_REF_MAX_ASPECT 16
+/* Bytes of one reference image file (BytePlus: "at most 10 MB" per image, third-party). */
+#define SD_REF_BYTES_MAX (10LL * 1024 * 1024)
 
 #endif

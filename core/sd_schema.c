@@ -6,6 +6,7 @@
  * then looks missing), then each known field of that level, recursing into objects. The few
  * rules that involve two fields are separate functions run after the walk. */
 #include "sd_schema.h"
+#include "sd_file.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -105,6 +106,7 @@ static const char *sd_type_name(const sd_value *v) {
   case SD_STRING: return "a string";
   case SD_ARRAY: return "an array";
   case SD_OBJECT: return "an object";
+  case SD_FILE: return "a file";
   }
   return "an unknown value";
 }
@@ -305,6 +307,57 @@ static sd_code sd_check_enum(const sd_field *f, const char *path, const sd_value
                       hint ? hint : "", hint ? "'?)" : "");
 }
 
+/* Pixel limits of one reference image whose header gave its size (0 x 0: unknown, the
+ * server decides). */
+static sd_code sd_check_ref_size(const char *ipath, const char *what, int w, int h,
+                                 sd_error *err) {
+  if (w <= 0 || h <= 0) return SD_OK;
+  if (w < SD_REF_SIDE_MIN || h < SD_REF_SIDE_MIN || w > SD_REF_SIDE_MAX || h > SD_REF_SIDE_MAX)
+    return sd_error_set(err, SD_EINVALID, ipath, "%s: %s is %dx%d; each side must be %d..%d "
+                        "pixels", ipath, what, w, h, SD_REF_SIDE_MIN, SD_REF_SIDE_MAX);
+  if ((long long)w > (long long)h * SD_REF_MAX_ASPECT ||
+      (long long)h > (long long)w * SD_REF_MAX_ASPECT)
+    return sd_error_set(err, SD_EINVALID, ipath, "%s: %s is %dx%d; the aspect ratio must be "
+                        "within 1:%d..%d:1", ipath, what, w, h, SD_REF_MAX_ASPECT,
+                        SD_REF_MAX_ASPECT);
+  return SD_OK;
+}
+
+/* A local file (seedream.file): its format, size and pixel size, from its header. */
+static sd_code sd_check_ref_file(const char *ipath, const sd_value *item, sd_error *err) {
+  if (item->u.file.kind == SD_IMG_UNKNOWN)
+    return sd_error_set(err, SD_EINVALID, ipath, "%s: the file is not a JPEG, PNG or WEBP "
+                        "image", ipath);
+  if (item->u.file.size > SD_REF_BYTES_MAX)
+    return sd_error_set(err, SD_EINVALID, ipath, "%s: the file has %lld bytes; at most %lld "
+                        "are accepted", ipath, item->u.file.size, (long long)SD_REF_BYTES_MAX);
+  return sd_check_ref_size(ipath, "the image", item->u.file.width, item->u.file.height, err);
+}
+
+/* A data URI or raw base64 reference: decode its first bytes to read the header. */
+static sd_code sd_check_ref_inline(const char *ipath, const sd_value *item, sd_error *err) {
+  const char *s = item->u.str.s;
+  size_t len = item->u.str.len, take;
+  unsigned char head[3072];
+  int w, h;
+  if (sd_uuid_is_valid(s, len) || sd_is_http_uri(s, len)) return SD_OK;
+  if (len >= 5 && strncasecmp(s, "data:", 5) == 0) {
+    const char *comma = memchr(s, ',', len);
+    if (!comma) return SD_OK;
+    len -= (size_t)(comma + 1 - s);
+    s = comma + 1;
+  }
+  take = len < 4096 ? len : 4096;          /* a multiple of 4 unless it is the whole text */
+  if (take < len) take -= take % 4;
+  else if (take % 4) return SD_OK;
+  size_t got = sd_base64_decode(s, take, head);
+  if (got == (size_t)-1 || got < 12) return SD_OK;      /* too short to tell: the server decides */
+  if (sd_image_sniff(head, got, &w, &h) == SD_IMG_UNKNOWN)
+    return sd_error_set(err, SD_EINVALID, ipath, "%s: the data is not a JPEG, PNG or WEBP "
+                        "image", ipath);
+  return sd_check_ref_size(ipath, "the image", w, h, err);
+}
+
 static sd_code sd_check_images(const sd_field *f, const char *path, const sd_value *v,
                                sd_error *err) {
   if (v->type != SD_ARRAY) return sd_bad(err, path, "an array of strings", v);
@@ -316,11 +369,16 @@ static sd_code sd_check_images(const sd_field *f, const char *path, const sd_val
     const sd_value *item = v->u.arr.items[i];
     char ipath[SD_FIELD_MAX + 24];
     snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+    if (item->type == SD_FILE) {
+      if (sd_check_ref_file(ipath, item, err) != SD_OK) return err->code;
+      continue;
+    }
     if (item->type != SD_STRING) return sd_bad(err, ipath, "a string", item);
     if (item->u.str.len == 0)
       return sd_error_set(err, SD_EINVALID, ipath, "%s: must not be empty", ipath);
     const char *why = sd_image_ref_problem(item->u.str.s, item->u.str.len);
     if (why) return sd_error_set(err, SD_EINVALID, ipath, "%s: %s", ipath, why);
+    if (sd_check_ref_inline(ipath, item, err) != SD_OK) return err->code;
   }
   return SD_OK;
 }

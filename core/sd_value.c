@@ -48,6 +48,32 @@ sd_value *sd_value_string(const char *s, size_t len) {
   return v;
 }
 
+sd_value *sd_value_string_ref(const char *s, size_t len) {
+  sd_value *v = sd_value_new(SD_STRING);
+  if (!v) return NULL;
+  v->u.str.s = (char *)s;
+  v->u.str.len = len;
+  v->u.str.borrowed = 1;
+  return v;
+}
+
+sd_value *sd_value_file(const char *path, int kind, int width, int height, long long size) {
+  sd_value *v = sd_value_new(SD_FILE);
+  size_t n = strlen(path);
+  if (!v) return NULL;
+  v->u.file.path = malloc(n + 1);
+  if (!v->u.file.path) {
+    free(v);
+    return NULL;
+  }
+  memcpy(v->u.file.path, path, n + 1);
+  v->u.file.kind = kind;
+  v->u.file.width = width;
+  v->u.file.height = height;
+  v->u.file.size = size;
+  return v;
+}
+
 sd_value *sd_value_array(void) { return sd_value_new(SD_ARRAY); }
 sd_value *sd_value_object(void) { return sd_value_new(SD_OBJECT); }
 
@@ -55,7 +81,10 @@ void sd_value_free(sd_value *v) {
   if (!v) return;
   switch (v->type) {
   case SD_STRING:
-    free(v->u.str.s);
+    if (!v->u.str.borrowed) free(v->u.str.s);
+    break;
+  case SD_FILE:
+    free(v->u.file.path);
     break;
   case SD_ARRAY:
     for (size_t i = 0; i < v->u.arr.n; i++) sd_value_free(v->u.arr.items[i]);

@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 
-typedef enum { SD_NULL, SD_BOOL, SD_NUMBER, SD_STRING, SD_ARRAY, SD_OBJECT } sd_type;
+/* SD_FILE is a local image file that the JSON writer streams as a base64 data URI (so a
+ * 10 MB reference is read and encoded once, straight into the request body). */
+typedef enum { SD_NULL, SD_BOOL, SD_NUMBER, SD_STRING, SD_ARRAY, SD_OBJECT, SD_FILE } sd_type;
 
 typedef struct sd_value sd_value;
 
@@ -17,9 +19,11 @@ struct sd_value {
   union {
     int boolean;
     struct { double n; int is_int; } num;  /* is_int: came from an integer (Lua 5.4 int) */
-    struct { char *s; size_t len; } str;   /* NUL-terminated copy, len excludes the NUL */
+    struct { char *s; size_t len; int borrowed; } str; /* NUL-terminated, len excludes the NUL;
+                                                           borrowed: not ours to free */
     struct { sd_value **items; size_t n, cap; } arr;
     struct { char **keys; sd_value **vals; size_t n, cap; } obj;
+    struct { char *path; int kind, width, height; long long size; } file; /* kind: sd_image_kind */
   } u;
 };
 
@@ -29,6 +33,11 @@ sd_value *sd_value_bool(int b);
 sd_value *sd_value_int(long long i);
 sd_value *sd_value_number(double n);
 sd_value *sd_value_string(const char *s, size_t len);
+/* Borrows s (which must be NUL-terminated at len and outlive the value): no copy. The
+ * binding uses it for Lua strings, which stay anchored while a request is prepared. */
+sd_value *sd_value_string_ref(const char *s, size_t len);
+/* A local image file, already sniffed (see sd_file.h); the path is copied. */
+sd_value *sd_value_file(const char *path, int kind, int width, int height, long long size);
 sd_value *sd_value_array(void);
 sd_value *sd_value_object(void);
 void sd_value_free(sd_value *v);          /* frees the whole tree; NULL is fine */

@@ -147,7 +147,7 @@ describe("validation", function()
 
   describe("reference images", function()
     local uuid = "c13c652a-05ed-4d68-9fb0-96024994ac6e"
-    local png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    local png = h.PNG16
     it("accepts UUIDs, URLs, data URIs and base64, nested or at the top level", function()
       passes(req { inputs = { referenceImages = { uuid, "https://example.com/a.jpg",
                    "data:image/png;base64," .. png, png } } })

@@ -7,6 +7,7 @@ local scheduler = require "seedream.scheduler"
 local Task = require "seedream.task"
 local Fetch = require "seedream.fetch"
 local image = require "seedream.image"
+local Budget = require "seedream.budget"
 
 local M = {}
 M.DEFAULT_URL = "https://api.runware.ai/v1"
@@ -40,7 +41,9 @@ end
 -- real API), `timeout` (seconds a task may take, default 300), `connect_timeout` (10),
 -- `retries` (3), `backoff` (0.5 s), `max_in_flight` (16), `delivery` ("sync"|"async": the
 -- deliveryMethod used when a request does not say), `poll` ({ first = 1, min = 0.5,
--- factor = 1.5, max = 10 } seconds), `on_image(img, task)`, `on_error(msg)`.
+-- factor = 1.5, max = 10 } seconds), `on_image(img, task)`, `on_error(msg)`,
+-- `budget` (USD: forces includeCost and refuses tasks that could exceed it, code `budget`),
+-- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing).
 -- @return client, or `nil, err`
 function M.new(o)
   o = o or {}
@@ -66,6 +69,11 @@ function M.new(o)
     n_fetching = 0,          -- downloads in progress
     counters = { submitted = 0, images = 0, cost = 0, polls = 0, poll_requests = 0 },
   }, Client)
+  self.dry_run = opt(o, "dry_run", "boolean", false)
+  local limit = opt(o, "budget", "number", nil)
+  if limit then
+    self.budget = Budget.new(limit, opt(o, "price", "number", core.limits.cost_per_image))
+  end
   if self.delivery and self.delivery ~= "sync" and self.delivery ~= "async" then
     error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)", 2)
   end
@@ -91,20 +99,65 @@ local function check_open(self)
   if not self.http then error("seedream: attempt to use a closed client", 3) end
 end
 
+-- References may be image tables from earlier results: they become their imageUUID (or
+-- URL, or inline data). Copies only what changes; the caller's table is never modified.
+local function resolve_refs(list)
+  if type(list) ~= "table" then return list end
+  local out
+  for i, ref in ipairs(list) do
+    if image.is(ref) then
+      out = out or table.move(list, 1, #list, 1, {})
+      out[i] = ref.imageUUID or ref.imageURL or ref.imageDataURI or ref.imageBase64Data
+    end
+  end
+  return out or list
+end
+
+-- The request as sent: client defaults applied, references resolved (a shallow copy when
+-- anything changes).
+function Client:_resolve(req)
+  local copy
+  local function set(k, v)
+    if not copy then copy = {}; for key, val in pairs(req) do copy[key] = val end end
+    copy[k] = v
+  end
+  if self.delivery and req.deliveryMethod == nil then set("deliveryMethod", self.delivery) end
+  if self.budget and req.includeCost == nil then set("includeCost", true) end
+  local top = resolve_refs(req.referenceImages)
+  if top ~= req.referenceImages then set("referenceImages", top) end
+  if type(req.inputs) == "table" then
+    local refs = resolve_refs(req.inputs.referenceImages)
+    if refs ~= req.inputs.referenceImages then
+      local inputs = {}
+      for k, v in pairs(req.inputs) do inputs[k] = v end
+      inputs.referenceImages = refs
+      set("inputs", inputs)
+    end
+  end
+  return copy or req
+end
+
+-- Names the local file of a reference-image error (`inputs.referenceImages[3] (cat.png)`).
+local function note_file(err, req)
+  local i = err.field and tonumber(err.field:match("eferenceImages%[(%d+)%]$"))
+  if not i then return err end
+  local list = err.field:find("^inputs%.") and type(req.inputs) == "table"
+               and req.inputs.referenceImages or req.referenceImages
+  local ref = type(list) == "table" and list[i]
+  if type(ref) == "userdata" and ref.path then err.file = ref.path end
+  return err
+end
+M.note_file = note_file
+
 --- Submits a request and returns its task at once; `nil, err` when the request is invalid
 -- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
 function Client:submit(req, opts)
   if type(req) ~= "table" then error("bad argument #1 to 'submit' (table expected)", 2) end
   check_open(self)
   opts = opts or {}
-  if self.delivery and req.deliveryMethod == nil then
-    local copy = {}
-    for k, v in pairs(req) do copy[k] = v end
-    copy.deliveryMethod = self.delivery
-    req = copy
-  end
-  local body, uuid, max_images = core.prepare(req)
-  if not body then return nil, errors.from_core(uuid) end
+  req = self:_resolve(req)
+  local body, uuid, max_images = core.prepare(req, true)
+  if not body then return nil, note_file(errors.from_core(uuid), req) end
   local key = secrets[self]
   if not key or key == "" then
     return nil, errors.new { code = "missing_key",
@@ -112,6 +165,12 @@ function Client:submit(req, opts)
   end
   local task = Task.new(self, body, uuid, max_images, req.deliveryMethod or "sync", opts)
   task.format = req.outputFormat or "JPG"
+  task.request = req
+  if self.budget then
+    local ok, err = self.budget:reserve(task)
+    if not ok then return nil, err end
+  end
+  if self.dry_run then return self:_plan(task) end
   local t = now()
   task.deadline = t + (opts.timeout or self.timeout)
   if task.deadline < self.next_deadline then self.next_deadline = task.deadline end
@@ -121,6 +180,21 @@ function Client:submit(req, opts)
   self.queue[self.qtail] = task
   self.counters.submitted = self.counters.submitted + 1
   self:_dispatch(t)
+  return task
+end
+
+-- Dry run: the task is planned, not sent; it finishes at once with placeholder images
+-- (`planned = true`, a fresh imageUUID so they can be used as references downstream).
+function Client:_plan(task)
+  self.counters.planned = (self.counters.planned or 0) + 1
+  task.status = "planned"
+  for i = 1, task.max_images do
+    local img = image.new({ imageUUID = core.uuid(), taskUUID = task.taskUUID }, task, i)
+    img.planned = true
+    task._images[i] = img
+  end
+  task.status = "done"
+  if self.budget then self.budget:settle(task) end
   return task
 end
 
@@ -148,7 +222,7 @@ function Client:_dispatch(t)
     self.queue[self.qhead] = nil
     self.qhead = self.qhead + 1
     if task.status == "queued" then
-      local id, err = self.http:post(self.url, key, "[" .. task.body .. "]",
+      local id, err = self.http:post(self.url, key, task.body,
                                      math.max(task.deadline - t, 0.001))
       if id then
         task.status = "sent"
@@ -263,6 +337,7 @@ function Client:_on_image(task, img)
 end
 
 function Client:_on_finish(task)
+  if self.budget then self.budget:settle(task) end
   if task.counted then
     task.counted = false
     self.inflight = self.inflight - 1
@@ -424,6 +499,13 @@ function Client:pollfds()
   if self.qhead <= self.qtail and self.inflight < self.max_in_flight then own = 0 end
   if own and (not t or own < t) then t = own end
   return fds, t
+end
+
+--- Money so far: `{ budget, price, reported, estimated, committed, remaining }` with a
+-- budget; without one, `{ reported = <sum of reported costs> }`.
+function Client:cost()
+  if self.budget then return self.budget:summary() end
+  return { reported = self.counters.cost }
 end
 
 --- Counters: submitted, images, cost, polls (getResponse tasks), poll_requests (POSTs),

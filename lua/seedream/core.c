@@ -23,15 +23,17 @@ int lsd_push_error(lua_State *L, const sd_error *err) {
   return 2;
 }
 
-/* prepare(req) -> json, taskUUID, max_images | nil, err
+/* prepare(req [, as_array]) -> json, taskUUID, max_images | nil, err
  * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
- * the wire JSON of one task object. */
+ * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
+ * files given with seedream.file are streamed into the body here, encoded once. */
 static int lsd_prepare(lua_State *L) {
   sd_error err;
   sd_buf buf;
   sd_value *req, *uuid;
   char *json;
   size_t len;
+  int as_array = lua_toboolean(L, 2);
   luaL_checktype(L, 1, LUA_TTABLE);
   req = lsd_to_value(L, 1, &err);
   if (!req) return lsd_push_error(L, &err);
@@ -45,7 +47,17 @@ static int lsd_prepare(lua_State *L) {
     return lsd_push_error(L, &err);
   }
   sd_buf_init(&buf);
+  sd_buf_reserve(&buf, sd_json_size_hint(req) + 2);
+  if (as_array) sd_buf_putc(&buf, '[');
   sd_json_write(&buf, req);
+  if (as_array) sd_buf_putc(&buf, ']');
+  if (buf.fail_path) {
+    sd_error_set(&err, SD_EIO, NULL, "cannot read %s: %s", buf.fail_path,
+                 strerror(buf.fail_errno));
+    sd_buf_free(&buf);
+    sd_value_free(req);
+    return lsd_push_error(L, &err);
+  }
   json = sd_buf_detach(&buf, &len);
   if (!json) {
     sd_value_free(req);
@@ -166,9 +178,11 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
     {"write_base64", lsd_write_base64},
     {"sniff", lsd_sniff},
     {"base64_decode", lsd_base64_decode},
+    {"file", lsd_file_new},
     {NULL, NULL},
   };
   lsd_open_http(L);
+  lsd_open_file(L);
   luaL_newlib(L, funcs);
   push_limits(L);
   lua_setfield(L, -2, "limits");

@@ -13,7 +13,9 @@ Error.__name = "seedream.Error"
 
 function Error.__tostring(e)
   local s = "seedream: "
-  if e.field and e.field ~= "" then s = s .. e.field .. ": " end
+  if e.field and e.field ~= "" then
+    s = s .. e.field .. (e.file and (" (" .. e.file .. ")") or "") .. ": "
+  end
   s = s .. tostring(e.message or "error") .. " (" .. tostring(e.code)
   if e.status and e.status ~= 0 then s = s .. ", HTTP " .. e.status end
   return s .. ")"

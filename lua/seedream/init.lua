@@ -20,6 +20,12 @@ M.limits = core.limits
 M.codes = errors.codes
 M.is_error = errors.is
 
+--- A local image file to use as a reference: `inputs = { referenceImages =
+-- { seedream.file("cat.png") } }`. It is checked (format, size, pixel size) when the request
+-- is validated and streamed into the request body as a data URI. Plain strings are never
+-- taken for paths.
+M.file = core.file
+
 --- Creates a client (see `seedream.client.new` for the options).
 -- @return client or `nil, err`
 M.client = client.new
@@ -27,8 +33,9 @@ M.client = client.new
 --- Validates a request without sending anything: `true` or `nil, err`.
 function M.validate(req)
   if type(req) ~= "table" then error("bad argument #1 to 'validate' (table expected)", 2) end
+  req = client.Client._resolve(client.Client, req)   -- image tables as references
   local ok, err = core.check(req)
-  if not ok then return nil, errors.from_core(err) end
+  if not ok then return nil, client.note_file(errors.from_core(err), req) end
   return true
 end
 

@@ -65,3 +65,45 @@ int lsd_base64_decode(lua_State *L) {
   luaL_pushresultsize(&b, n);
   return 1;
 }
+
+/* seedream.File: a local file given explicitly as a reference image (a plain string is
+ * never taken for a path). The userdata holds the path; it is read when the request body
+ * is written. */
+#define LSD_FILE_MT "seedream.File"
+
+const char *lsd_file_path(lua_State *L, int idx) {
+  const char *p = (const char *)luaL_testudata(L, idx, LSD_FILE_MT);
+  return p;
+}
+
+/* file(path) -> File */
+int lsd_file_new(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  char *p;
+  if (len == 0 || memchr(path, '\0', len)) return luaL_argerror(L, 1, "not a file path");
+  p = (char *)lua_newuserdatauv(L, len + 1, 0);
+  memcpy(p, path, len + 1);
+  luaL_setmetatable(L, LSD_FILE_MT);
+  return 1;
+}
+
+static int file_tostring(lua_State *L) {
+  lua_pushfstring(L, "seedream.file(%s)", (const char *)luaL_checkudata(L, 1, LSD_FILE_MT));
+  return 1;
+}
+
+static int file_index(lua_State *L) {
+  const char *p = (const char *)luaL_checkudata(L, 1, LSD_FILE_MT);
+  if (strcmp(luaL_checkstring(L, 2), "path") == 0) lua_pushstring(L, p);
+  else lua_pushnil(L);
+  return 1;
+}
+
+void lsd_open_file(lua_State *L) {
+  static const luaL_Reg meta[] = {
+    {"__tostring", file_tostring}, {"__index", file_index}, {NULL, NULL},
+  };
+  if (luaL_newmetatable(L, LSD_FILE_MT)) luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+}

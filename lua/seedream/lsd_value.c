@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "lsd.h"
+#include "sd_file.h"
 
 #define LSD_MAX_DEPTH 32
 
@@ -118,6 +119,24 @@ nomem:
   return NULL;
 }
 
+static sd_value *not_json(lua_State *L, int idx, const char *path, sd_error *err) {
+  sd_error_set(err, SD_EINVALID, shown_path(path), "cannot be sent: a %s is not JSON data",
+               luaL_typename(L, idx));
+  return NULL;
+}
+
+/* seedream.file(path): sniffed here so that the schema can check format and size. */
+static sd_value *convert_file(const char *fpath, const char *path, sd_error *err) {
+  sd_image_kind kind;
+  int w, h;
+  long long size;
+  if (sd_file_sniff(fpath, &kind, &w, &h, &size, err) != SD_OK) {
+    snprintf(err->field, sizeof err->field, "%s", shown_path(path)); /* name the entry */
+    return NULL;
+  }
+  return sd_value_file(fpath, (int)kind, w, h, size);
+}
+
 static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int depth,
                          sd_error *err) {
   sd_value *v = NULL;
@@ -135,19 +154,25 @@ static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int dep
     }
     break;
   case LUA_TSTRING: {
+    /* Borrowed, not copied: the request table anchors its strings while it is prepared,
+     * and a 10 MB data URI should not be held twice. */
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    v = sd_value_string(s, len);
+    v = sd_value_string_ref(s, len);
     break;
   }
   case LUA_TTABLE: return convert_table(L, idx, path, plen, depth, err);
+  case LUA_TUSERDATA: {
+    const char *fpath = lsd_file_path(L, idx);
+    if (!fpath) return not_json(L, idx, path, err);
+    return convert_file(fpath, path, err);
+  }
   case LUA_TLIGHTUSERDATA:
-    if (lua_touserdata(L, idx) == NULL) { v = sd_value_null(); break; }  /* cjson.null */
-    /* fall through */
+    if (lua_touserdata(L, idx) != NULL) return not_json(L, idx, path, err);
+    v = sd_value_null();                              /* cjson.null */
+    break;
   default:
-    sd_error_set(err, SD_EINVALID, shown_path(path), "cannot be sent: a %s is not JSON data",
-                 luaL_typename(L, idx));
-    return NULL;
+    return not_json(L, idx, path, err);
   }
   if (!v) sd_error_set(err, SD_ENOMEM, NULL, "out of memory");
   return v;

@@ -1,0 +1,62 @@
+--- Cost control: a budget that refuses, before anything is sent, a task whose worst case
+-- (the images it may produce x the price per image) could exceed what is left.
+-- @module seedream.budget
+local errors = require "seedream.error"
+
+local Budget = {}
+Budget.__index = Budget
+
+local EPS = 1e-9
+
+--- `limit` in USD; `price` per image (0.035, from the API reference's example responses).
+function Budget.new(limit, price)
+  return setmetatable({ limit = limit, price = price, reported = 0, estimated = 0,
+                        committed = 0 }, Budget)
+end
+
+--- What is spent or may still be: reported costs, estimates for tasks whose charge is not
+-- known (cancelled, timed out), and the worst case of tasks still running.
+function Budget:used() return self.reported + self.estimated + self.committed end
+
+function Budget:reserve(task)
+  local worst = task.max_images * self.price
+  if self:used() + worst > self.limit + EPS then
+    return nil, errors.new { code = "budget", taskUUID = task.taskUUID,
+      message = ("this task may cost up to $%.3f (%d image(s) x $%.3f) but only $%.3f of the "
+                 .. "$%.2f budget is left"):format(worst, task.max_images, self.price,
+                 math.max(0, self.limit - self:used()), self.limit) }
+  end
+  task.reserved = worst
+  self.committed = self.committed + worst
+  return true
+end
+
+--- Called once a task has finished: its reservation becomes what it really cost.
+function Budget:settle(task)
+  if not task.reserved then return end
+  self.committed = self.committed - task.reserved
+  local reported, unknown = 0, 0
+  for _, img in ipairs(task._images) do
+    if type(img.cost) == "number" then reported = reported + img.cost
+    elseif not img.planned then unknown = unknown + 1 end
+  end
+  self.reported = self.reported + reported
+  self.estimated = self.estimated + unknown * self.price
+  -- a task that ended without its answer (cancelled, timed out, lost) may still be
+  -- charged: count its worst case as estimated
+  if task.status ~= "done" and task.status ~= "failed" then
+    self.estimated = self.estimated + math.max(0, task.reserved - reported - unknown * self.price)
+  end
+  if task.status == "done" and #task._images > 0 and task._images[1].planned then
+    self.estimated = self.estimated + task.reserved
+  end
+  task.reserved = nil
+end
+
+function Budget:summary()
+  return { budget = self.limit, price = self.price, reported = self.reported,
+           estimated = self.estimated, committed = self.committed,
+           remaining = math.max(0, self.limit - self:used()) }
+end
+
+return Budget
