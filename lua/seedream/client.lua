@@ -520,8 +520,9 @@ function Client:stats()
   return s
 end
 
---- Cancels every unfinished task and releases the transport. Idempotent; also `__close`
--- and `__gc`.
+--- Cancels every unfinished task and releases the transport. Idempotent; also `__close`.
+-- (No `__gc`: a collected client takes its tasks with it, and its transport's own `__gc`
+-- frees the connections.)
 function Client:close()
   if not self.http then return end
   for task in pairs(self.active) do task:cancel() end
@@ -533,6 +534,5 @@ function Client:close()
   clients[self] = nil
 end
 Client.__close = Client.close
-Client.__gc = Client.close
 
 return M

@@ -1,0 +1,726 @@
+/* test_http.c: the transport (core/sd_http.c) against a scriptable libmicrohttpd server
+ * started inside the test on a free port. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "minitest.h"
+#include "sd_http.h"
+
+/* ---- the server ------------------------------------------------------------------- */
+
+#define FILE_LEN 100000
+
+typedef struct server {
+  struct MHD_Daemon *d;
+  int port;
+  pthread_mutex_t mu;
+  volatile int stop;
+  int ok_hits, flaky_hits, flaky_mismatch, always_hits, r429_hits, drop_hits;
+  char *flaky_body;
+  char last_auth[256];
+  unsigned char file[FILE_LEN];
+} server;
+
+static server S;
+
+typedef struct conn_ctx {
+  char *body;
+  size_t len, cap;
+} conn_ctx;
+
+static void nap_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *ctype,
+                             const void *body, size_t len, const char *hname, const char *hval) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (ctype) MHD_add_response_header(r, "Content-Type", ctype);
+  if (hname) MHD_add_response_header(r, hname, hval);
+  enum MHD_Result ret = MHD_queue_response(c, status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static enum MHD_Result echo(struct MHD_Connection *c, const char *method, conn_ctx *cx) {
+  const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+  const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+  size_t cap = cx->len + 512;
+  char *out = malloc(cap);
+  int n = snprintf(out, cap, "{\"method\":\"%s\",\"auth\":\"%.200s\",\"ct\":\"%.100s\",\"body\":%s}",
+                   method, auth ? auth : "", ct ? ct : "", cx->len ? cx->body : "null");
+  enum MHD_Result ret = reply(c, 200, "application/json", out, (size_t)n, NULL, NULL);
+  free(out);
+  return ret;
+}
+
+static ssize_t slowfile_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)cls;
+  if (pos == 0) {
+    size_t n = max < 1000 ? max : 1000;
+    memset(buf, 'x', n);
+    return (ssize_t)n;
+  }
+  for (int i = 0; i < 250 && !S.stop; i++) nap_ms(20); /* stall: at most 5 s */
+  return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls) {
+  (void)cls;
+  (void)version;
+  conn_ctx *cx = *con_cls;
+  if (!cx) {
+    *con_cls = calloc(1, sizeof(conn_ctx));
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (cx->len + *upload_size + 1 > cx->cap) {
+      cx->cap = (cx->len + *upload_size + 1) * 2;
+      cx->body = realloc(cx->body, cx->cap);
+    }
+    memcpy(cx->body + cx->len, upload, *upload_size);
+    cx->len += *upload_size;
+    cx->body[cx->len] = '\0';
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (strcmp(url, "/ok") == 0) {
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    pthread_mutex_lock(&S.mu);
+    S.ok_hits++;
+    snprintf(S.last_auth, sizeof S.last_auth, "%s", auth ? auth : "");
+    pthread_mutex_unlock(&S.mu);
+    return echo(c, method, cx);
+  }
+  if (strcmp(url, "/flaky") == 0) { /* 503 n times, then the echo */
+    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "n");
+    int n = q ? atoi(q) : 1, hit;
+    pthread_mutex_lock(&S.mu);
+    hit = ++S.flaky_hits;
+    if (!S.flaky_body) S.flaky_body = strdup(cx->body ? cx->body : "");
+    else if (strcmp(S.flaky_body, cx->body ? cx->body : "") != 0) S.flaky_mismatch++;
+    pthread_mutex_unlock(&S.mu);
+    if (hit <= n) return reply(c, 503, "application/json", "{\"errors\":[]}", 13, NULL, NULL);
+    return echo(c, method, cx);
+  }
+  if (strcmp(url, "/always503") == 0) {
+    pthread_mutex_lock(&S.mu);
+    S.always_hits++;
+    pthread_mutex_unlock(&S.mu);
+    return reply(c, 503, "text/plain", "busy", 4, NULL, NULL);
+  }
+  if (strcmp(url, "/429") == 0) {
+    pthread_mutex_lock(&S.mu);
+    int hit = ++S.r429_hits;
+    pthread_mutex_unlock(&S.mu);
+    if (hit == 1) return reply(c, 429, "application/json", "{}", 2, "Retry-After", "1");
+    return echo(c, method, cx);
+  }
+  if (strcmp(url, "/redirect") == 0) {
+    char loc[64];
+    snprintf(loc, sizeof loc, "http://127.0.0.1:%d/ok", S.port);
+    return reply(c, 302, "text/plain", "moved", 5, "Location", loc);
+  }
+  if (strcmp(url, "/file") == 0) return reply(c, 200, "image/png", S.file, FILE_LEN, NULL, NULL);
+  if (strcmp(url, "/empty") == 0) return reply(c, 200, "image/png", "", 0, NULL, NULL);
+  if (strcmp(url, "/file404") == 0) return reply(c, 404, "text/plain", "not found", 9, NULL, NULL);
+  if (strcmp(url, "/slow") == 0) {
+    for (int i = 0; i < 150 && !S.stop; i++) nap_ms(20); /* 3 s */
+    return reply(c, 200, "text/plain", "late", 4, NULL, NULL);
+  }
+  if (strcmp(url, "/slowfile") == 0) {
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1000, slowfile_reader, NULL, NULL);
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+  }
+  if (strcmp(url, "/drop") == 0) {
+    pthread_mutex_lock(&S.mu);
+    S.drop_hits++;
+    pthread_mutex_unlock(&S.mu);
+    return MHD_NO; /* close without an answer */
+  }
+  return reply(c, 404, "text/plain", "no route", 8, NULL, NULL);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe) {
+  (void)cls;
+  (void)c;
+  (void)toe;
+  conn_ctx *cx = *con_cls;
+  if (cx) {
+    free(cx->body);
+    free(cx);
+  }
+  *con_cls = NULL;
+}
+
+static int server_start(void) {
+  pthread_mutex_init(&S.mu, NULL);
+  for (size_t i = 0; i < FILE_LEN; i++) S.file[i] = (unsigned char)((i * 131 + (i >> 7)) & 0xff);
+  S.d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_POLL,
+                         0, NULL, NULL, handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
+                         NULL, MHD_OPTION_END);
+  if (!S.d) return -1;
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(S.d, MHD_DAEMON_INFO_BIND_PORT);
+  S.port = info ? info->port : 0;
+  return S.port ? 0 : -1;
+}
+
+static void server_stop(void) {
+  S.stop = 1;
+  MHD_stop_daemon(S.d);
+  free(S.flaky_body);
+  pthread_mutex_destroy(&S.mu);
+}
+
+static void server_reset(void) {
+  pthread_mutex_lock(&S.mu);
+  S.ok_hits = S.flaky_hits = S.flaky_mismatch = S.always_hits = S.r429_hits = S.drop_hits = 0;
+  free(S.flaky_body);
+  S.flaky_body = NULL;
+  S.last_auth[0] = '\0';
+  pthread_mutex_unlock(&S.mu);
+}
+
+static int server_get(int *field) {
+  pthread_mutex_lock(&S.mu);
+  int v = *field;
+  pthread_mutex_unlock(&S.mu);
+  return v;
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static char *url_of(const char *path) {
+  static char buf[4][128];
+  static int k;
+  char *b = buf[k++ % 4];
+  snprintf(b, sizeof buf[0], "http://127.0.0.1:%d%s", S.port, path);
+  return b;
+}
+
+static sd_http *new_http(int max_retries, long backoff_base_ms) {
+  sd_http_config c;
+  sd_http_config_defaults(&c);
+  c.max_retries = max_retries;
+  c.backoff_base_ms = backoff_base_ms;
+  c.backoff_max_ms = 200;
+  c.timeout_ms = 10000;
+  sd_error err;
+  sd_http *h = sd_http_new(&c, &err);
+  if (!h) fprintf(stderr, "sd_http_new: %s\n", err.message);
+  return h;
+}
+
+static sd_http_request req(sd_http_method m, const char *url, const char *bearer,
+                           const char *body) {
+  sd_http_request r = {m, url, bearer, body, body ? strlen(body) : 0, NULL, 0, -1};
+  return r;
+}
+
+/* Drives h until transfer id finishes (or max_s passes); 1 if d was filled. */
+static int wait_for(sd_http *h, uint64_t id, sd_http_done *d, double max_s) {
+  double end = now_s() + max_s;
+  while (now_s() < end) {
+    sd_error err;
+    if (sd_http_perform(h, 50, &err) < 0) {
+      fprintf(stderr, "perform: %s\n", err.message);
+      return 0;
+    }
+    sd_http_done got;
+    while (sd_http_next(h, &got)) {
+      if (got.id == id) {
+        *d = got;
+        return 1;
+      }
+      sd_http_done_clear(&got);
+    }
+  }
+  return 0;
+}
+
+static int run(sd_http *h, const sd_http_request *r, sd_http_done *d) {
+  sd_error err;
+  memset(d, 0, sizeof *d);
+  uint64_t id = sd_http_start(h, r, &err);
+  if (!id) {
+    fprintf(stderr, "start: %s\n", err.message);
+    return 0;
+  }
+  return wait_for(h, id, d, 15);
+}
+
+static int count_parts(const char *dir) {
+  DIR *dp = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  if (!dp) return -1;
+  while ((e = readdir(dp)) != NULL)
+    if (strstr(e->d_name, ".part-")) n++;
+  closedir(dp);
+  return n;
+}
+
+static int unused_port(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  socklen_t len = sizeof a;
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, (struct sockaddr *)&a, sizeof a);
+  getsockname(s, (struct sockaddr *)&a, &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static void test_validation(void) {
+  sd_http *h = new_http(0, 10);
+  sd_error err;
+  sd_http_request r = req(SD_HTTP_POST, NULL, NULL, "{}");
+  CHECK_EQ_INT(sd_http_start(h, &r, &err), 0);
+  CHECK_EQ_INT(err.code, SD_EINVALID);
+  r = req(SD_HTTP_POST, url_of("/ok"), NULL, "{}");
+  r.file_path = "/tmp/x";
+  CHECK_EQ_INT(sd_http_start(h, &r, &err), 0);
+  CHECK_STR(err.field, "file_path");
+  r = req(SD_HTTP_POST, url_of("/ok"), "key\r\nX-Evil: 1", "{}");
+  CHECK_EQ_INT(sd_http_start(h, &r, &err), 0);
+  CHECK_STR(err.field, "bearer");
+  sd_http_done d;
+  CHECK_EQ_INT(sd_http_next(h, &d), 0);
+  CHECK_EQ_INT(sd_http_perform(h, 100, &err), 0); /* nothing to wait for: returns at once */
+  CHECK_EQ_INT(sd_http_timeout_ms(h), -1);
+  sd_http_config c;
+  sd_http_config_defaults(&c);
+  c.max_retries = -2;
+  CHECK(sd_http_new(&c, &err) == NULL);
+  CHECK_STR(err.field, "max_retries");
+  sd_http_free(h);
+  sd_http_free(NULL);
+}
+
+static void test_post_roundtrip(void) {
+  sd_http *h = new_http(0, 10);
+  sd_http_done d;
+  sd_http_request r = req(SD_HTTP_POST, url_of("/ok"), "test-key-1", "[{\"taskType\":\"x\"}]");
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_EQ_INT(d.attempts, 1);
+  CHECK_STR(d.message, "");
+  CHECK_STR(d.content_type, "application/json");
+  CHECK(d.retry_after == -1);
+  CHECK(d.elapsed >= 0 && d.elapsed < 5);
+  CHECK_STR(d.body, "{\"method\":\"POST\",\"auth\":\"Bearer test-key-1\",\"ct\":\"application/json\","
+                    "\"body\":[{\"taskType\":\"x\"}]}");
+  CHECK_EQ_INT(d.body_len, strlen(d.body ? d.body : ""));
+  sd_http_done_clear(&d);
+  CHECK(d.body == NULL && d.content_type == NULL);
+
+  r = req(SD_HTTP_POST, url_of("/ok"), NULL, "{}"); /* no bearer: no Authorization */
+  CHECK(run(h, &r, &d));
+  CHECK_CONTAINS(d.body, "\"auth\":\"\"");
+  sd_http_done_clear(&d);
+
+  r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL); /* binary body in memory */
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_EQ_INT(d.body_len, FILE_LEN);
+  CHECK(d.body && memcmp(d.body, S.file, FILE_LEN) == 0);
+  sd_http_done_clear(&d);
+  sd_http_stats st;
+  sd_http_get_stats(h, &st);
+  CHECK_EQ_INT(st.started, 3);
+  CHECK_EQ_INT(st.finished, 3);
+  CHECK_EQ_INT(st.retries, 0);
+  CHECK_EQ_INT(st.connects, 1); /* keep-alive */
+  sd_http_free(h);
+}
+
+static void test_retries(void) {
+  sd_http *h = new_http(3, 10);
+  sd_http_done d;
+  server_reset();
+  sd_http_request r = req(SD_HTTP_POST, url_of("/flaky?n=2"), "k", "[{\"taskUUID\":\"u-1\"}]");
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_EQ_INT(d.attempts, 3);
+  CHECK_EQ_INT(server_get(&S.flaky_hits), 3);
+  CHECK_EQ_INT(server_get(&S.flaky_mismatch), 0); /* the very same body each time */
+  CHECK_CONTAINS(d.body, "u-1");
+  sd_http_done_clear(&d);
+
+  server_reset(); /* exhausted: the last answer, as it came */
+  r = req(SD_HTTP_POST, url_of("/always503"), "k", "{}");
+  r.max_retries = 2;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 503);
+  CHECK_EQ_INT(d.attempts, 3);
+  CHECK_EQ_INT(server_get(&S.always_hits), 3);
+  CHECK_STR(d.body, "busy");
+  sd_http_done_clear(&d);
+  sd_http_stats st;
+  sd_http_get_stats(h, &st);
+  CHECK_EQ_INT(st.retries, 4);
+
+  server_reset(); /* Retry-After: 1 wins over a 10 ms backoff */
+  r = req(SD_HTTP_POST, url_of("/429"), "k", "{}");
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_EQ_INT(d.attempts, 2);
+  CHECK(d.elapsed >= 1.0);
+  sd_http_done_clear(&d);
+
+  server_reset(); /* no retries: 429 comes back with its Retry-After */
+  r = req(SD_HTTP_POST, url_of("/429"), "k", "{}");
+  r.max_retries = 0;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 429);
+  CHECK(d.retry_after == 1.0);
+  sd_http_done_clear(&d);
+
+  server_reset(); /* closed without an answer: retried, then a network error */
+  r = req(SD_HTTP_POST, url_of("/drop"), "k", "{}");
+  r.max_retries = 1;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_ENETWORK);
+  CHECK_EQ_INT(d.attempts, 2);
+  /* curl itself re-sends once when a reused keep-alive connection dies unanswered */
+  CHECK(server_get(&S.drop_hits) >= 2);
+  CHECK(d.body == NULL);
+  sd_http_done_clear(&d);
+  sd_http_free(h);
+}
+
+static void test_network_errors(void) {
+  sd_http *h = new_http(2, 10);
+  sd_http_done d;
+  char url[128];
+  snprintf(url, sizeof url, "http://user:pw@127.0.0.1:%d/v1?sig=abc", unused_port());
+  sd_http_request r = req(SD_HTTP_POST, url, "sekret-key-123", "{}");
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_ENETWORK);
+  CHECK_EQ_INT(d.status, 0);
+  CHECK_EQ_INT(d.attempts, 3);
+  CHECK(d.message[0] != '\0');
+  CHECK(strstr(d.message, "sekret") == NULL);
+  CHECK(strstr(d.message, "pw@") == NULL);
+  CHECK(strstr(d.message, "sig=") == NULL);
+  CHECK_CONTAINS(d.message, "/v1");
+  sd_http_done_clear(&d);
+
+  r = req(SD_HTTP_POST, url_of("/slow"), "sekret-key-123", "{}");
+  r.timeout_ms = 300;
+  r.max_retries = 1;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_ETIMEOUT);
+  CHECK_EQ_INT(d.attempts, 2);
+  CHECK(d.elapsed >= 0.6);
+  CHECK(strstr(d.message, "sekret") == NULL);
+  sd_http_done_clear(&d);
+  sd_http_free(h);
+}
+
+static void test_redirects(void) {
+  sd_http *h = new_http(0, 10);
+  sd_http_done d;
+  server_reset();
+  sd_http_request r = req(SD_HTTP_POST, url_of("/redirect"), "k-secret", "{}");
+  CHECK(run(h, &r, &d)); /* with a bearer: never followed */
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 302);
+  CHECK_EQ_INT(server_get(&S.ok_hits), 0);
+  sd_http_done_clear(&d);
+
+  r = req(SD_HTTP_GET, url_of("/redirect"), "k-secret", NULL);
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 302);
+  CHECK_EQ_INT(server_get(&S.ok_hits), 0);
+  sd_http_done_clear(&d);
+
+  r = req(SD_HTTP_GET, url_of("/redirect"), NULL, NULL); /* a GET without: followed */
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_EQ_INT(server_get(&S.ok_hits), 1);
+  CHECK_CONTAINS(d.body, "\"method\":\"GET\",\"auth\":\"\"");
+  pthread_mutex_lock(&S.mu);
+  CHECK_STR(S.last_auth, "");
+  pthread_mutex_unlock(&S.mu);
+  sd_http_done_clear(&d);
+  sd_http_free(h);
+}
+
+static void test_files(const char *dir) {
+  sd_http *h = new_http(0, 10);
+  sd_http_done d;
+  char path[512];
+  snprintf(path, sizeof path, "%s/image.png", dir);
+  sd_http_request r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL);
+  r.file_path = path;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 200);
+  CHECK(d.body == NULL);
+  CHECK_STR(d.content_type, "image/png");
+  sd_http_done_clear(&d);
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f) {
+    static unsigned char got[FILE_LEN + 10];
+    size_t n = fread(got, 1, sizeof got, f);
+    fclose(f);
+    CHECK_EQ_INT(n, FILE_LEN);
+    CHECK(memcmp(got, S.file, FILE_LEN) == 0);
+  }
+  CHECK_EQ_INT(count_parts(dir), 0);
+  unlink(path);
+
+  r = req(SD_HTTP_GET, url_of("/empty"), NULL, NULL); /* an empty 2xx body: an empty file */
+  r.file_path = path;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  struct stat sb;
+  CHECK(stat(path, &sb) == 0 && sb.st_size == 0);
+  sd_http_done_clear(&d);
+  unlink(path);
+
+  r = req(SD_HTTP_GET, url_of("/file404"), NULL, NULL); /* error body in memory, no file */
+  r.file_path = path;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 404);
+  CHECK_STR(d.body, "not found");
+  CHECK(access(path, F_OK) != 0);
+  CHECK_EQ_INT(count_parts(dir), 0);
+  sd_http_done_clear(&d);
+
+  char bad[600]; /* a directory that does not exist: SD_EIO, nothing left */
+  snprintf(bad, sizeof bad, "%s/missing/image.png", dir);
+  r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL);
+  r.file_path = bad;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_EIO);
+  CHECK_CONTAINS(d.message, "missing");
+  sd_http_done_clear(&d);
+  sd_http_free(h);
+}
+
+static void test_nonblocking_cancel_fds(void) {
+  sd_http *h = new_http(0, 10);
+  sd_error err;
+  sd_http_request r = req(SD_HTTP_POST, url_of("/slow"), "k", "{}");
+  uint64_t id = sd_http_start(h, &r, &err);
+  CHECK(id > 0);
+  double worst = 0;
+  int running = 0;
+  for (int i = 0; i < 20; i++) {
+    double t0 = now_s();
+    running = sd_http_perform(h, 0, &err);
+    double t = now_s() - t0;
+    if (t > worst) worst = t;
+    nap_ms(5);
+  }
+  CHECK(worst < 0.5);
+  CHECK_EQ_INT(running, 1);
+  int fds[8], ev[8];
+  int n = sd_http_fds(h, fds, ev, 8);
+  CHECK(n >= 1);
+  CHECK(n >= 1 && fds[0] >= 0 && (ev[0] & (SD_HTTP_READ | SD_HTTP_WRITE)) != 0);
+  CHECK(sd_http_timeout_ms(h) >= -1);
+
+  CHECK_EQ_INT(sd_http_cancel(h, id), 1);
+  CHECK_EQ_INT(sd_http_cancel(h, id), 0);
+  CHECK_EQ_INT(sd_http_cancel(h, 987654), 0);
+  CHECK_EQ_INT(sd_http_perform(h, 0, &err), 0);
+  int seen = 0;
+  sd_http_done d;
+  while (sd_http_next(h, &d)) {
+    seen++;
+    CHECK_EQ_INT(d.id, id);
+    CHECK_EQ_INT(d.code, SD_ECANCELLED);
+    CHECK(d.body == NULL);
+    sd_http_done_clear(&d);
+  }
+  CHECK_EQ_INT(seen, 1);
+  CHECK_EQ_INT(sd_http_fds(h, fds, ev, 8), 0);
+
+  /* cancelling a retry that waits for its time */
+  sd_http_config c;
+  sd_http_config_defaults(&c);
+  c.backoff_base_ms = c.backoff_max_ms = 20000;
+  sd_http *h2 = sd_http_new(&c, &err);
+  r = req(SD_HTTP_POST, url_of("/always503"), "k", "{}");
+  id = sd_http_start(h2, &r, &err);
+  sd_http_stats st = {0};
+  for (int i = 0; i < 200 && st.retries == 0; i++) {
+    sd_http_perform(h2, 20, &err);
+    sd_http_get_stats(h2, &st);
+  }
+  CHECK_EQ_INT(st.retries, 1);
+  CHECK(sd_http_timeout_ms(h2) > 0);
+  CHECK_EQ_INT(sd_http_cancel(h2, id), 1);
+  CHECK(sd_http_next(h2, &d));
+  CHECK_EQ_INT(d.code, SD_ECANCELLED);
+  CHECK_EQ_INT(d.status, 503);
+  CHECK_EQ_INT(d.attempts, 1);
+  sd_http_done_clear(&d);
+  CHECK_EQ_INT(sd_http_next(h2, &d), 0);
+  sd_http_free(h2);
+  sd_http_free(h);
+}
+
+/* A slow answer on one connection must not hold back the others (curl 7.88 parks new
+ * transfers behind the first one when PIPEWAIT is set on cleartext HTTP). */
+static void test_no_head_of_line(void) {
+  sd_http *h = new_http(0, 10);
+  sd_error err;
+  sd_http_request r = req(SD_HTTP_POST, url_of("/slow"), "k", "{}");
+  uint64_t slow = sd_http_start(h, &r, &err);
+  uint64_t first = 0;
+  for (int i = 0; i < 20; i++) {
+    r = req(SD_HTTP_POST, url_of("/ok"), "k", "{}");
+    uint64_t id = sd_http_start(h, &r, &err);
+    if (!first) first = id;
+  }
+  double t0 = now_s();
+  int done = 0, slow_done = 0;
+  while (done < 20 && now_s() - t0 < 2.5) {
+    sd_http_perform(h, 50, &err);
+    sd_http_done d;
+    while (sd_http_next(h, &d)) {
+      if (d.id == slow) slow_done = 1;
+      else if (d.id >= first && d.code == SD_OK && d.status == 200) done++;
+      sd_http_done_clear(&d);
+    }
+  }
+  CHECK_EQ_INT(done, 20);
+  CHECK_EQ_INT(slow_done, 0);
+  CHECK(now_s() - t0 < 2.0);
+  CHECK_EQ_INT(sd_http_cancel(h, slow), 1);
+  sd_http_free(h);
+}
+
+#define NCONC 200
+static void test_concurrency(void) {
+  sd_http *h = new_http(0, 10);
+  sd_error err;
+  uint64_t ids[NCONC];
+  char body[64], want[256];
+  for (int i = 0; i < NCONC; i++) {
+    snprintf(body, sizeof body, "{\"i\":%d}", i);
+    sd_http_request r = req(SD_HTTP_POST, url_of("/ok"), "k", body);
+    ids[i] = sd_http_start(h, &r, &err);
+  }
+  int done = 0, good = 0;
+  double end = now_s() + 15;
+  while (done < NCONC && now_s() < end) {
+    if (sd_http_perform(h, 100, &err) < 0) break;
+    sd_http_done d;
+    while (sd_http_next(h, &d)) {
+      int i = (int)(d.id - ids[0]);
+      done++;
+      snprintf(want, sizeof want,
+               "{\"method\":\"POST\",\"auth\":\"Bearer k\",\"ct\":\"application/json\","
+               "\"body\":{\"i\":%d}}", i);
+      if (i >= 0 && i < NCONC && d.id == ids[i] && d.code == SD_OK && d.status == 200 &&
+          d.body && strcmp(d.body, want) == 0)
+        good++;
+      sd_http_done_clear(&d);
+    }
+  }
+  CHECK_EQ_INT(done, NCONC);
+  CHECK_EQ_INT(good, NCONC);
+  sd_http_stats st;
+  sd_http_get_stats(h, &st);
+  CHECK_EQ_INT(st.finished, NCONC);
+  CHECK(st.connects >= 1 && st.connects <= 16);
+  sd_http_free(h);
+}
+
+static void test_free_in_flight(const char *dir) {
+  sd_http_config c;
+  sd_http_config_defaults(&c);
+  c.backoff_base_ms = c.backoff_max_ms = 20000;
+  sd_error err;
+  sd_http *h = sd_http_new(&c, &err);
+  char path[512];
+  snprintf(path, sizeof path, "%s/partial.png", dir);
+  sd_http_request r = req(SD_HTTP_GET, url_of("/slowfile"), NULL, NULL);
+  r.file_path = path;
+  CHECK(sd_http_start(h, &r, &err) > 0);
+  for (int i = 0; i < 3; i++) {
+    r = req(SD_HTTP_POST, url_of("/slow"), "k", "{\"big\":1}");
+    CHECK(sd_http_start(h, &r, &err) > 0);
+  }
+  r = req(SD_HTTP_POST, url_of("/always503"), "k", "{}");
+  CHECK(sd_http_start(h, &r, &err) > 0);
+  sd_http_stats st = {0};
+  double end = now_s() + 8;
+  while (now_s() < end && (count_parts(dir) == 0 || st.retries == 0)) {
+    sd_http_perform(h, 20, &err);
+    sd_http_get_stats(h, &st);
+  }
+  CHECK_EQ_INT(count_parts(dir), 1);
+  CHECK_EQ_INT(st.retries, 1);
+  CHECK_EQ_INT(st.finished, 0);
+  CHECK_EQ_INT(sd_http_perform(h, 0, &err), 5);
+  sd_http_free(h);
+  CHECK_EQ_INT(count_parts(dir), 0);
+  CHECK(access(path, F_OK) != 0);
+}
+
+int main(void) {
+  const char *only = getenv("TEST_ONLY"); /* debugging: run one test by name */
+#define RUN(call) \
+  do { if (!only || strstr(#call, only)) call; } while (0)
+  if (server_start() != 0) {
+    fprintf(stderr, "cannot start the test server\n");
+    return 1;
+  }
+  char dir[] = "/tmp/sd-http-test-XXXXXX";
+  if (!mkdtemp(dir)) return 1;
+  RUN(test_validation());
+  RUN(test_post_roundtrip());
+  RUN(test_retries());
+  RUN(test_network_errors());
+  RUN(test_redirects());
+  RUN(test_files(dir));
+  RUN(test_nonblocking_cancel_fds());
+  RUN(test_no_head_of_line());
+  RUN(test_concurrency());
+  RUN(test_free_in_flight(dir));
+  rmdir(dir);
+  server_stop();
+  curl_global_cleanup();
+  return MT_SUMMARY();
+}
