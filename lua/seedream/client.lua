@@ -43,7 +43,9 @@ end
 -- deliveryMethod used when a request does not say), `poll` ({ first = 1, min = 0.5,
 -- factor = 1.5, max = 10 } seconds), `on_image(img, task)`, `on_error(msg)`,
 -- `budget` (USD: forces includeCost and refuses tasks that could exceed it, code `budget`),
--- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing).
+-- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing),
+-- `journal` (an object with lookup(key) / submitted(task) / finished(task), see
+-- seedream.run_dir: it makes runs resumable).
 -- @return client, or `nil, err`
 function M.new(o)
   o = o or {}
@@ -70,6 +72,7 @@ function M.new(o)
     counters = { submitted = 0, images = 0, cost = 0, polls = 0, poll_requests = 0 },
   }, Client)
   self.dry_run = opt(o, "dry_run", "boolean", false)
+  self.journal = opt(o, "journal", "table", nil)
   local limit = opt(o, "budget", "number", nil)
   if limit then
     self.budget = Budget.new(limit, opt(o, "price", "number", core.limits.cost_per_image))
@@ -156,7 +159,7 @@ function Client:submit(req, opts)
   check_open(self)
   opts = opts or {}
   req = self:_resolve(req)
-  local body, uuid, max_images = core.prepare(req, true)
+  local body, uuid, max_images, key = core.prepare(req, true)
   if not body then return nil, note_file(errors.from_core(uuid), req) end
   local key = secrets[self]
   if not key or key == "" then
@@ -166,6 +169,9 @@ function Client:submit(req, opts)
   local task = Task.new(self, body, uuid, max_images, req.deliveryMethod or "sync", opts)
   task.format = req.outputFormat or "JPG"
   task.request = req
+  task.key = key
+  local rec = self.journal and self.journal:lookup(key)
+  if rec and rec.status == "done" then return self:_replay(task, rec) end
   if self.budget then
     local ok, err = self.budget:reserve(task)
     if not ok then return nil, err end
@@ -176,10 +182,33 @@ function Client:submit(req, opts)
   if task.deadline < self.next_deadline then self.next_deadline = task.deadline end
   self.active[task] = true
   self.n_active = self.n_active + 1
+  self.counters.submitted = self.counters.submitted + 1
+  if rec and rec.taskUUID then
+    -- submitted by an earlier run that did not see the answer: poll it, never resend
+    task.taskUUID = rec.taskUUID
+    task.counted = true
+    self.inflight = self.inflight + 1
+    self:_start_polling(task)
+    self.counters.adopted = (self.counters.adopted or 0) + 1
+    return task
+  end
   self.qtail = self.qtail + 1
   self.queue[self.qtail] = task
-  self.counters.submitted = self.counters.submitted + 1
   self:_dispatch(t)
+  return task
+end
+
+-- A step an earlier run finished (journal record): a done task with the recorded images,
+-- nothing sent, nothing charged.
+function Client:_replay(task, rec)
+  if rec.taskUUID then task.taskUUID = rec.taskUUID end
+  for i, item in ipairs(rec.images or {}) do
+    task._images[i] = image.new(item, task, i)
+    task._seen[item.imageUUID or i] = true
+  end
+  task.status = "done"
+  task.replayed = true
+  self.counters.replayed = (self.counters.replayed or 0) + 1
   return task
 end
 
@@ -222,6 +251,8 @@ function Client:_dispatch(t)
     self.queue[self.qhead] = nil
     self.qhead = self.qhead + 1
     if task.status == "queued" then
+      -- journaled (and fsynced) before it is sent: a run killed now can still find it
+      if self.journal then self.journal:submitted(task) end
       local id, err = self.http:post(self.url, key, task.body,
                                      math.max(task.deadline - t, 0.001))
       if id then
@@ -338,6 +369,8 @@ end
 
 function Client:_on_finish(task)
   if self.budget then self.budget:settle(task) end
+  if self.journal then self.journal:finished(task) end
+  task.body = nil            -- a large request body is not kept once it is answered
   if task.counted then
     task.counted = false
     self.inflight = self.inflight - 1

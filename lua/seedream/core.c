@@ -5,6 +5,7 @@
 #include <time.h>
 #include "lsd.h"
 #include "sd_json.h"
+#include "sd_key.h"
 #include "sd_limits.h"
 #include "sd_schema.h"
 #include "sd_text.h"
@@ -23,10 +24,11 @@ int lsd_push_error(lua_State *L, const sd_error *err) {
   return 2;
 }
 
-/* prepare(req [, as_array]) -> json, taskUUID, max_images | nil, err
+/* prepare(req [, as_array]) -> json, taskUUID, max_images, key | nil, err
  * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
  * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
- * files given with seedream.file are streamed into the body here, encoded once. */
+ * files given with seedream.file are streamed into the body here, encoded once. key names
+ * the request for resumed runs (same fields, any taskUUID and field order: same key). */
 static int lsd_prepare(lua_State *L) {
   sd_error err;
   sd_buf buf;
@@ -68,8 +70,13 @@ static int lsd_prepare(lua_State *L) {
   uuid = sd_object_get(req, "taskUUID");
   lua_pushlstring(L, uuid->u.str.s, uuid->u.str.len);
   lua_pushinteger(L, sd_request_max_images(req));
+  {
+    char key[33];
+    if (sd_request_key(req, key) != 0) key[0] = '\0';
+    lua_pushstring(L, key);
+  }
   sd_value_free(req);
-  return 3;
+  return 4;
 }
 
 /* check(req) -> true | nil, err (the request is not changed, nothing is filled in) */
@@ -179,6 +186,8 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
     {"sniff", lsd_sniff},
     {"base64_decode", lsd_base64_decode},
     {"file", lsd_file_new},
+    {"write_file", lsd_write_file},
+    {"fsync", lsd_fsync},
     {NULL, NULL},
   };
   lsd_open_http(L);

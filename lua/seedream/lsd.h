@@ -23,6 +23,8 @@ int lsd_http_new(lua_State *L);     /* core.http{...} */
 int lsd_write_base64(lua_State *L); /* core.write_base64(path, text, offset, expect) */
 int lsd_sniff(lua_State *L);        /* core.sniff(path) */
 int lsd_base64_decode(lua_State *L); /* core.base64_decode(text, offset) */
+int lsd_write_file(lua_State *L);   /* core.write_file(path, data), atomic */
+int lsd_fsync(lua_State *L);        /* core.fsync(path) */
 int lsd_file_new(lua_State *L);     /* core.file(path) -> seedream.File */
 void lsd_open_file(lua_State *L);
 /* The path of a seedream.File at idx, or NULL if the value is not one. */

@@ -1,5 +1,8 @@
 /* lsd_file.c: image file helpers for the Lua layer (atomic base64 writes, sniffing). */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include "lsd.h"
 #include "sd_file.h"
 #include "sd_text.h"
@@ -106,4 +109,31 @@ void lsd_open_file(lua_State *L) {
   };
   if (luaL_newmetatable(L, LSD_FILE_MT)) luaL_setfuncs(L, meta, 0);
   lua_pop(L, 1);
+}
+
+/* write_file(path, data) -> true | nil, err: atomic (temporary file + rename) */
+int lsd_write_file(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  sd_error err;
+  if (sd_file_write_atomic(path, data, len, &err) != SD_OK) return lsd_push_error(L, &err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* fsync(path) -> true | nil, err: flushes a file (e.g. a journal just appended to) to disk */
+int lsd_fsync(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  sd_error err;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0 || fsync(fd) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    sd_error_set(&err, SD_EIO, NULL, "cannot sync %s: %s", path, strerror(e));
+    return lsd_push_error(L, &err);
+  }
+  close(fd);
+  lua_pushboolean(L, 1);
+  return 1;
 }
