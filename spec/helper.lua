@@ -91,5 +91,86 @@ end
 -- A real 16x16 PNG (the smallest side a reference may have is 14 px), base64.
 M.PNG16 = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAABlklEQVR4nBXRURVEIQhFUSMYgQhGMAIRiGCEE8EIRiACEYhABCLMG7/ZrMt1jMEcyGAN9kAHNjgDBnfwBj6IQQ5q0IMxJnMikzXZE53Y5EyY3Mmb+CQmOalJzw8IUxBhCVtQwYQjIFzhCS6EkEIJLR9YzIUs1mIvdGGLs2BxF2/hi1jkoha9PrCZG9mszd7oxjZnw+Zu3sY3sclNbXp/QJmKKEvZiiqmHAXlKk9xJZRUSmn9gDENMZaxDTXMOAbGNZ7hRhhplNH2gcM8yGEd9kEPdjgHDvfwDn6IQx7q0OcD/wK/Sr4jv9hfkG/1N/x/Fx44BCQU9Pc94zIvclmXfdGLXc79j9/Lu/glLnmpS98PPOZDHuuxH/qwx3n/5ffxHv6IRz7q0e8DznTEWc521DHn+D/KdZ7jTjjplNP+gWAGEqxgBxpYcOIf/AYv8CCCDCro+EAyE0lWshNNLDn5P/MmL/Ekkkwq6fxAMQspVrELLaw49S/lFq/wIoosquj6QDMbaVazG22sOf2v8Dav8SaabKrp5geIAnAQEbP2+wAAAABJRU5ErkJggg=="
 
+--- A fresh temporary directory (removed by M.rmdir).
+function M.tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d))
+  return d
+end
+
+function M.rmdir(d) os.execute("rm -rf '" .. d .. "'") end
+
+--- Names in a directory (sorted).
+function M.ls(dir)
+  local p = io.popen("ls -A '" .. dir .. "' 2>/dev/null")
+  local out = {}
+  for line in p:lines() do out[#out + 1] = line end
+  p:close()
+  return out
+end
+
+function M.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.write(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+  return path
+end
+
+--- A PNG header claiming w x h (enough for the client, which reads headers only).
+function M.png_header(w, h)
+  local function be32(n) return string.pack(">I4", n) end
+  return "\137PNG\r\n\26\n" .. be32(13) .. "IHDR" .. be32(w) .. be32(h) .. "\8\2\0\0\0" .. be32(0)
+end
+
+local Receiver = {}
+Receiver.__index = Receiver
+
+--- Starts spec/receiver.lua: a local HTTP receiver that logs every request it gets.
+function M.receiver(fail_first)
+  local log = os.tmpname()
+  local p = assert(io.popen(("sh -c 'echo $$; exec lua5.4 spec/receiver.lua %s %d'")
+    :format(log, fail_first or 0), "r"))
+  local pid = assert(tonumber(p:read("l")))
+  local port = assert(tonumber(p:read("l")), "receiver did not start")
+  return setmetatable({ pipe = p, pid = pid, log = log,
+                        url = "http://127.0.0.1:" .. port }, Receiver)
+end
+
+--- The requests received so far (a list of tables).
+function Receiver:requests()
+  local out = {}
+  local f = io.open(self.log, "r")
+  if not f then return out end
+  for line in f:lines() do out[#out + 1] = cjson.decode(line) end
+  f:close()
+  return out
+end
+
+--- Waits until at least n requests arrived (or timeout seconds passed).
+function Receiver:wait_for(n, timeout)
+  local core = require "seedream.core"
+  local deadline = core.now() + (timeout or 10)
+  while #self:requests() < n and core.now() < deadline do core.sleep(0.02) end
+  return self:requests()
+end
+
+function Receiver:stop()
+  if self.pipe then
+    os.execute("kill " .. self.pid .. " 2>/dev/null")
+    self.pipe:close()
+    self.pipe = nil
+    os.remove(self.log)
+  end
+end
+Receiver.__gc = Receiver.stop
+
 M.json = cjson
 return M

@@ -112,8 +112,12 @@ function Image:save(target, opts)
   if not path then return nil, err end
   if self.imageBase64Data or self.imageDataURI then return M.write_inline(self, path) end
   local task = owner[self]
-  if not task or not self.imageURL then
+  if not self.imageURL then
     return nil, errors.new { code = "invalid", message = "this image has no data or URL to save" }
+  end
+  if not (task and task.client) then
+    return nil, errors.new { code = "invalid", message = "this image belongs to no client: "
+      .. "use client:download({ img }, dir)" }
   end
   local f = task.client:fetch(self.imageURL, path, self.format, opts and opts.timeout)
   return f:wait()
@@ -132,7 +136,9 @@ function Image:bytes()
     return b
   end
   local task = owner[self]
-  if not task then return nil, errors.new { code = "invalid", message = "no data or URL" } end
+  if not (task and task.client and self.imageURL) then
+    return nil, errors.new { code = "invalid", message = "no data, or no client to download it" }
+  end
   return task.client:fetch(self.imageURL, nil, self.format):wait()
 end
 

@@ -19,6 +19,7 @@ M.MODEL = core.model
 M.limits = core.limits
 M.codes = errors.codes
 M.is_error = errors.is
+M.webhook = require "seedream.webhook"
 
 --- A local image file to use as a reference: `inputs = { referenceImages =
 -- { seedream.file("cat.png") } }`. It is checked (format, size, pixel size) when the request

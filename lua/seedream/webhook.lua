@@ -1,0 +1,70 @@
+--- Webhook deliveries: Runware POSTs each finished image to `webhookURL` as the flat item
+-- (no `data` wrapper) and retries on non-2xx, so the same image can arrive more than once.
+-- No signature scheme is documented: treat the URL itself as the secret (a long random path).
+-- @module seedream.webhook
+local cjson = require("cjson").new()
+local core = require "seedream.core"
+local errors = require "seedream.error"
+local image = require "seedream.image"
+
+local M = {}
+
+local function bad(msg)
+  return nil, errors.new { code = "bad_response", message = "webhook body: " .. msg }
+end
+
+--- Parses one delivery body. Returns the image table (the API's item fields), or
+-- `nil, err` (the item's own error for a failed task: `err.code` is Runware's code).
+function M.parse(body)
+  if type(body) ~= "string" then error("bad argument #1 to 'parse' (string expected)", 2) end
+  local ok, item = pcall(cjson.decode, body)
+  if not ok or type(item) ~= "table" then return bad("not a JSON object") end
+  if type(item.data) == "table" and type(item.data[1]) == "table" then item = item.data[1] end
+  if type(item.taskUUID) ~= "string" or not core.is_uuid(item.taskUUID) then
+    return bad("taskUUID is missing or not a UUID")
+  end
+  if item.status == "error" or type(item.error) == "table" then
+    return nil, errors.from_api(item, nil, item.taskUUID)
+  end
+  if type(item.imageUUID) ~= "string" or not core.is_uuid(item.imageUUID) then
+    return bad("imageUUID is missing or not a UUID")
+  end
+  if not (item.imageURL or item.imageBase64Data or item.imageDataURI) then
+    return bad("no imageURL, imageBase64Data or imageDataURI")
+  end
+  local fmt = type(item.imageURL) == "string" and item.imageURL:match("%.(%a+)$")
+  local task = { taskUUID = item.taskUUID, format = (fmt or "jpg"):upper() }
+  if task.format == "JPEG" then task.format = "JPG" end
+  return image.new(item, task, nil)
+end
+
+local Dedup = {}
+Dedup.__index = Dedup
+
+--- A de-duplicator of deliveries keyed by (taskUUID, imageUUID): `d:first(img)` is true
+-- the first time an image is seen. Keeps at most `max` keys (oldest forgotten first).
+function M.dedup(max)
+  return setmetatable({ seen = {}, order = {}, head = 1, max = max or 100000 }, Dedup)
+end
+
+function Dedup:first(img)
+  local key = img.taskUUID .. "/" .. img.imageUUID
+  if self.seen[key] then return false end
+  self.seen[key] = true
+  self.order[#self.order + 1] = key
+  if #self.order - self.head + 1 > self.max then
+    self.seen[self.order[self.head]] = nil
+    self.order[self.head] = nil
+    self.head = self.head + 1
+  end
+  return true
+end
+
+--- Parses a body and says whether it is new: `img, is_new` or `nil, err`.
+function Dedup:accept(body)
+  local img, err = M.parse(body)
+  if not img then return nil, err end
+  return img, self:first(img)
+end
+
+return M

@@ -1,0 +1,141 @@
+-- Reference images: every kind accepted, every rejection named by its entry, nothing sent
+-- for a rejected request.
+local seedream = require "seedream"
+local core = require "seedream.core"
+local h = require "helper"
+
+local UUID = "c13c652a-05ed-4d68-9fb0-96024994ac6e"
+
+describe("reference images", function()
+  local emu, client, dir
+  setup(function()
+    emu = h.emulator()
+    client = emu:client()
+    dir = h.tmpdir()
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+    h.rmdir(dir)
+  end)
+
+  local function refs_sent()
+    return emu:requests(1)[1].body[1].inputs.referenceImages
+  end
+
+  it("a local file is sent as a data URI holding exactly its bytes", function()
+    local path = h.write(dir .. "/ref.png", core.base64_decode(h.PNG16))
+    assert(client:generate(h.req { inputs = { referenceImages = { seedream.file(path) } } }))
+    local sent = refs_sent()
+    assert.are.equal(1, #sent)
+    assert.are.equal("data:image/png;base64," .. h.PNG16, sent[1])
+  end)
+
+  it("JPEG and WEBP files are recognised by their magic bytes, not their names", function()
+    for _, fmt in ipairs { "JPG", "WEBP" } do
+      local img = assert(client:generate(h.req { outputType = "base64Data", outputFormat = fmt }))[1]
+      local path = dir .. "/no-extension-" .. fmt
+      assert(img:save(path))
+      assert(client:generate(h.req { inputs = { referenceImages = { seedream.file(path) } } }))
+      local mime = fmt == "JPG" and "image/jpeg" or "image/webp"
+      assert.are.equal("data:" .. mime .. ";base64,", refs_sent()[1]:sub(1, #mime + 13))
+      assert.are.equal(img.imageBase64Data, refs_sent()[1]:sub(#mime + 14))
+    end
+  end)
+
+  it("an earlier result can be passed directly and becomes its imageUUID", function()
+    local first = assert(client:generate(h.req()))[1]
+    assert(client:generate(h.req { referenceImages = { first } }))
+    assert.are.same({ first.imageUUID }, refs_sent())
+  end)
+
+  it("UUIDs, URLs, data URIs and raw base64 go out as given", function()
+    local known = assert(client:generate(h.req()))[1].imageUUID   -- a UUID the server has
+    local list = { known, "https://example.com/a.jpg", "data:image/png;base64," .. h.PNG16, h.PNG16 }
+    assert(client:generate(h.req { inputs = { referenceImages = list } }))
+    assert.are.same(list, refs_sent())
+  end)
+
+  describe("rejections (nothing is sent)", function()
+    local before
+    before_each(function() before = emu:stats().requests end)
+    after_each(function() assert.are.equal(before, emu:stats().requests) end)
+
+    local function rejected(refs, code, index, pattern)
+      local task, err = client:submit(h.req { inputs = { referenceImages = refs } })
+      assert.is_nil(task)
+      assert.are.equal(code, err.code)
+      assert.are.equal("inputs.referenceImages[" .. index .. "]", err.field)
+      if pattern then assert.truthy(err.message:find(pattern), err.message) end
+      return err
+    end
+
+    it("a missing file, naming the entry and the file", function()
+      local err = rejected({ UUID, UUID, seedream.file(dir .. "/nope.png") }, "io", 3)
+      assert.are.equal(dir .. "/nope.png", err.file)
+      assert.truthy(tostring(err):find("inputs.referenceImages[3] (" .. dir .. "/nope.png):", 1, true))
+    end)
+
+    it("a file that is not a JPEG, PNG or WEBP image", function()
+      local path = h.write(dir .. "/notes.png", "just some text, not an image at all")
+      rejected({ seedream.file(path) }, "invalid", 1, "JPEG, PNG or WEBP")
+    end)
+
+    it("too many references", function()
+      local many = {}
+      for i = 1, 15 do many[i] = UUID end
+      local _, err = client:submit(h.req { inputs = { referenceImages = many } })
+      assert.are.equal("invalid", err.code)
+      assert.are.equal("inputs.referenceImages", err.field)
+    end)
+
+    it("an aspect ratio beyond 16:1", function()
+      local path = h.write(dir .. "/wide.png", h.png_header(3400, 200))
+      rejected({ seedream.file(path) }, "invalid", 1, "aspect")
+    end)
+
+    it("sides below 14 or above 6000 pixels", function()
+      rejected({ seedream.file(h.write(dir .. "/tiny.png", h.png_header(10, 10))) }, "invalid", 1, "14")
+      rejected({ seedream.file(h.write(dir .. "/huge.png", h.png_header(7000, 5000))) }, "invalid", 1, "6000")
+    end)
+
+    it("a file of more than 10 MiB", function()
+      local path = h.write(dir .. "/big.png", h.png_header(4000, 3000))
+      assert(os.execute("truncate -s 11M " .. path))
+      rejected({ seedream.file(path) }, "invalid", 1, "bytes")
+    end)
+
+    it("invalid base64 and malformed data URIs", function()
+      rejected({ UUID, "data:image/png;base64,@@@@" }, "invalid", 2, "base64")
+      rejected({ "data:text/plain;base64,aGVsbG8=" }, "invalid", 1)
+      rejected({ "not base64 at all!" }, "invalid", 1)
+    end)
+
+    it("inline data whose header is a tiny image", function()
+      local tiny = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+      rejected({ "data:image/png;base64," .. tiny }, "invalid", 1, "1x1")
+    end)
+
+    it("references + maxSequentialImages above 15", function()
+      local refs = {}
+      for i = 1, 6 do refs[i] = UUID end
+      local _, err = client:submit(h.req { inputs = { referenceImages = refs },
+        providerSettings = { bytedance = { maxSequentialImages = 10 } } })
+      assert.are.equal("providerSettings.bytedance.maxSequentialImages", err.field)
+    end)
+
+    it("seedream.validate names the file too", function()
+      local ok, err = seedream.validate(h.req { referenceImages = { seedream.file(dir .. "/gone.jpg") } })
+      assert.is_nil(ok)
+      assert.are.equal("referenceImages[1]", err.field)
+      assert.are.equal(dir .. "/gone.jpg", err.file)
+    end)
+  end)
+
+  it("a plain string is never taken for a path", function()
+    local path = h.write(dir .. "/real.png", core.base64_decode(h.PNG16))
+    local ok, err = seedream.validate(h.req { referenceImages = { path } })
+    assert.is_nil(ok)
+    assert.are.equal("invalid", err.code)
+  end)
+end)

@@ -1,0 +1,115 @@
+-- Outputs: every format x output type saved and verified, atomic saves, safe file names,
+-- no key to the image host, ttl expiry.
+local seedream = require "seedream"
+local image = require "seedream.image"
+local h = require "helper"
+
+describe("outputs", function()
+  local emu, client, dir
+  setup(function()
+    emu = h.emulator()
+    client = emu:client()
+    dir = h.tmpdir()
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+    h.rmdir(dir)
+  end)
+
+  it("every format and output type is saved as a real image of the asked size", function()
+    for _, fmt in ipairs { "JPG", "PNG", "WEBP" } do
+      for _, ot in ipairs { "URL", "base64Data", "dataURI" } do
+        local images = assert(client:generate(h.req { width = 2496, height = 1664,
+          outputFormat = fmt, outputType = ot, outputQuality = 60 }))
+        local sub = dir .. "/" .. fmt .. "-" .. ot
+        os.execute("mkdir -p " .. sub)
+        local path = assert(images[1]:save(sub))
+        local kind, w, hh = seedream.image_info(path)
+        assert.are.equal(fmt:lower(), kind, path)
+        assert.are.equal(2496, w)
+        assert.are.equal(1664, hh)
+        assert.are.same({ images[1].taskUUID .. "-1." .. fmt:lower() }, h.ls(sub))
+      end
+    end
+  end)
+
+  it("client:download saves many concurrently with names from our own taskUUIDs", function()
+    local images = assert(client:generate(h.req { numberResults = 5 }))
+    local sub = dir .. "/many"
+    os.execute("mkdir -p " .. sub)
+    local paths, errs = client:download(images, sub)
+    for i = 1, 5 do
+      assert.is_nil(errs[i])
+      assert.are.equal(sub .. "/" .. images[i].taskUUID .. "-" .. i .. ".jpg", paths[i])
+      assert.are.equal("jpg", (seedream.image_info(paths[i])))
+    end
+    assert.are.equal(5, #h.ls(sub))
+  end)
+
+  it("never sends the API key to the image host", function()
+    local images = assert(client:generate(h.req()))
+    assert(images[1]:save(dir .. "/k.jpg"))
+    local s = emu:stats()
+    assert.truthy(s.image_gets > 0)
+    assert.are.equal(0, s.image_gets_with_auth)
+  end)
+
+  it("a failed download leaves no file, not even a partial one", function()
+    local img = assert(client:generate(h.req()))[1]
+    local gone = setmetatable({}, getmetatable(img))
+    for k, v in pairs(img) do gone[k] = v end
+    gone.imageURL = emu.base .. "/image/00000000-0000-4000-8000-000000000000.jpg"
+    local t = client:fetch(gone.imageURL, dir .. "/missing.jpg", "jpg")
+    local path, err = t:wait()
+    assert.is_nil(path)
+    assert.are.equal("http", err.code)
+    assert.are.equal(404, err.status)
+    assert.is_nil(io.open(dir .. "/missing.jpg"))
+    for _, name in ipairs(h.ls(dir)) do assert.is_nil(name:find("part", 1, true)) end
+  end)
+
+  it("bytes that are not the expected format are refused and removed", function()
+    local png = assert(client:generate(h.req { outputFormat = "PNG" }))[1]
+    local f = client:fetch(png.imageURL, dir .. "/claims-jpg.jpg", "jpg")
+    local path, err = f:wait()
+    assert.is_nil(path)
+    assert.are.equal("bad_response", err.code)
+    assert.is_nil(io.open(dir .. "/claims-jpg.jpg"))
+  end)
+
+  it("a hostile server cannot choose where files go", function()
+    local img = assert(client:generate(h.req()))[1]
+    local evil = { imageUUID = "../../../tmp/evil", taskUUID = img.taskUUID, index = 1, format = "jpg" }
+    local name, err = image.file_name(evil, "{imageUUID}.{ext}")
+    assert.is_nil(name)
+    assert.are.equal("imageUUID", err.field)
+    evil.taskUUID = "../x"
+    assert.is_nil((image.file_name(evil)))
+    evil.index = "1/../../x"
+    assert.is_nil((image.file_name({ taskUUID = img.taskUUID, index = "../x", format = "jpg" })))
+    -- a server-given imageUUID that IS a UUID may name the file
+    assert.are.equal(img.imageUUID .. ".jpg", image.file_name(img, "{imageUUID}.{ext}"))
+  end)
+
+  it("image:bytes gives the encoded image of URL outputs too", function()
+    local img = assert(client:generate(h.req { outputFormat = "WEBP" }))[1]
+    local b = assert(img:bytes())
+    assert.are.equal("RIFF", b:sub(1, 4))
+    assert.are.equal("WEBP", b:sub(9, 12))
+  end)
+
+  it("a download after the ttl has passed is a clear error", function()
+    local fast = h.emulator("--ttl-unit-ms 10")      -- ttl 60 s lasts 0.6 s here
+    local c = fast:client()
+    local img = assert(c:generate(h.req { ttl = 60 }))[1]
+    require("seedream.core").sleep(0.8)
+    local path, err = img:save(dir .. "/late.jpg")
+    assert.is_nil(path)
+    assert.are.equal("http", err.code)
+    assert.truthy(err.message:find("expired", 1, true))
+    assert.is_nil(io.open(dir .. "/late.jpg"))
+    c:close()
+    fast:stop()
+  end)
+end)

@@ -1,0 +1,74 @@
+-- Delivery to the user's infrastructure: uploadEndpoint PUTs, webhook POSTs (retried,
+-- de-duplicated), and the API key never reaching either.
+local seedream = require "seedream"
+local core = require "seedream.core"
+local h = require "helper"
+
+describe("delivery", function()
+  local emu, client
+  setup(function()
+    emu = h.emulator()
+    client = emu:client()
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+  end)
+
+  it("uploadEndpoint receives the raw image bytes by PUT, without the key", function()
+    local rx = h.receiver()
+    local img = assert(client:generate(h.req { uploadEndpoint = rx.url .. "/bucket/a.jpg?sig=1" }))[1]
+    local got = rx:wait_for(1)
+    rx:stop()
+    assert.are.equal(1, #got)
+    assert.are.equal("PUT", got[1].method)
+    assert.are.equal("/bucket/a.jpg?sig=1", got[1].path)
+    assert.is_false(got[1].authorization)
+    assert.are.equal("ffd8ff", got[1].head:sub(1, 6))        -- JPEG magic
+    assert.truthy(got[1].length > 1000)
+    assert.truthy(img.imageUUID)
+  end)
+
+  it("webhookURL gets each image as a flat item, retried after failures, without the key", function()
+    local rx = h.receiver(2)                 -- answers 500 twice, then 200
+    local images = assert(client:generate(h.req { webhookURL = rx.url .. "/hook", numberResults = 2 }))
+    local got = rx:wait_for(4)
+    rx:stop()
+    assert.truthy(#got >= 4, #got .. " deliveries")
+    local d = seedream.webhook.dedup()
+    local fresh = {}
+    for _, r in ipairs(got) do
+      assert.are.equal("POST", r.method)
+      assert.is_false(r.authorization)
+      local img, is_new = assert(d:accept(r.body))
+      assert.is_nil(h.json.decode(r.body).data)          -- no data wrapper
+      if is_new then fresh[#fresh + 1] = img.imageUUID end
+    end
+    table.sort(fresh)
+    local want = { images[1].imageUUID, images[2].imageUUID }
+    table.sort(want)
+    assert.are.same(want, fresh)
+  end)
+
+  it("webhook.parse validates what it is given", function()
+    local ok = seedream.webhook.parse(h.json.encode { taskType = "imageInference",
+      taskUUID = core.uuid(), imageUUID = core.uuid(), imageURL = "https://x/y.png", seed = 1 })
+    assert.are.equal("png", ok.format)
+    local _, err = seedream.webhook.parse("{not json")
+    assert.are.equal("bad_response", err.code)
+    _, err = seedream.webhook.parse(h.json.encode { taskUUID = "x", imageUUID = core.uuid() })
+    assert.are.equal("bad_response", err.code)
+    _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), status = "error",
+      error = { code = "contentModerated", message = "no" } })
+    assert.are.equal("contentModerated", err.code)
+  end)
+
+  it("includeCost and safety pass through; cost is summed per task", function()
+    local t = assert(client:submit(h.req { includeCost = true, numberResults = 3,
+                                           safety = { checkContent = true, mode = "fast" } }))
+    local images = assert(t:wait())
+    assert.are.equal(3, #images)
+    assert.truthy(math.abs(t.cost - 0.105) < 1e-9)
+    assert.is_false(images[1].NSFWContent)
+  end)
+end)
