@@ -69,7 +69,8 @@ function M.new(o)
     next_deadline = math.huge,
     timers = {},             -- { at, job, token } for waits with a timeout
     n_fetching = 0,          -- downloads in progress
-    counters = { submitted = 0, images = 0, cost = 0, polls = 0, poll_requests = 0 },
+    counters = { submitted = 0, submit_requests = 0, images = 0, cost = 0, polls = 0,
+                 poll_requests = 0 },
   }, Client)
   self.dry_run = opt(o, "dry_run", "boolean", false)
   self.journal = opt(o, "journal", "table", nil)
@@ -194,7 +195,9 @@ function Client:submit(req, opts)
   end
   self.qtail = self.qtail + 1
   self.queue[self.qtail] = task
-  self:_dispatch(t)
+  -- sync tasks leave at once; async ones wait for the next step so that all submitted in
+  -- one frame share a request
+  if task.delivery ~= "async" then self:_dispatch(t) end
   return task
 end
 
@@ -244,28 +247,63 @@ function Client:spawn(fn, ...)
 end
 
 -- Sends queued tasks while slots are free, and the batched poll when it is due.
+-- Async submissions are small and answered at once: up to BATCH of them share one POST
+-- (the body is always an array of tasks), so a frame that starts 50 tasks makes one
+-- request, not 50. Sync tasks go alone: each answer waits for its own images.
+local BATCH, BATCH_BYTES = 64, 65536
+
+function Client:_send(tasks, body, timeout)
+  local key = secrets[self]
+  if self.journal then
+    -- journaled (and fsynced) before it is sent: a run killed now can still find it
+    for _, task in ipairs(tasks) do self.journal:submitted(task) end
+  end
+  local id, err = self.http:post(self.url, key, body, timeout)
+  if id then self.counters.submit_requests = self.counters.submit_requests + 1 end
+  for _, task in ipairs(tasks) do
+    if id then
+      task.status = "sent"
+      self.inflight = self.inflight + 1
+      task.counted = true
+    else
+      task:_finish(errors.from_core(err))
+    end
+  end
+  if not id then return end
+  if #tasks == 1 and not tasks.batch then
+    tasks[1].http_id = id
+    self.requests[id] = tasks[1]
+  else
+    self.requests[id] = { batch = tasks }
+  end
+end
+
+-- Sends queued tasks while slots are free, and the batched poll when it is due.
 function Client:_dispatch(t)
   local key = secrets[self]
-  while self.inflight < self.max_in_flight and self.qhead <= self.qtail do
+  local batch, parts, timeout = { batch = true }, {}, 0
+  local function flush()
+    if #batch == 0 then return end
+    self:_send(batch, "[" .. table.concat(parts, ",") .. "]", timeout)
+    batch, parts, timeout = { batch = true }, {}, 0
+  end
+  while self.inflight + #batch < self.max_in_flight and self.qhead <= self.qtail do
     local task = self.queue[self.qhead]
     self.queue[self.qhead] = nil
     self.qhead = self.qhead + 1
     if task.status == "queued" then
-      -- journaled (and fsynced) before it is sent: a run killed now can still find it
-      if self.journal then self.journal:submitted(task) end
-      local id, err = self.http:post(self.url, key, task.body,
-                                     math.max(task.deadline - t, 0.001))
-      if id then
-        task.status = "sent"
-        task.http_id = id
-        self.requests[id] = task
-        self.inflight = self.inflight + 1
-        task.counted = true
+      local left = math.max(task.deadline - t, 0.001)
+      if task.delivery == "async" and #task.body <= BATCH_BYTES then
+        batch[#batch + 1] = task
+        parts[#parts + 1] = task.body:sub(2, -2)       -- the task object inside "[...]"
+        if left > timeout then timeout = left end
+        if #batch >= BATCH then flush() end
       else
-        task:_finish(errors.from_core(err))
+        self:_send({ task }, task.body, left)
       end
     end
   end
+  flush()
   if self.n_polling > 0 and not self.poll_busy and t >= self.next_poll then
     local uuids, list = {}, {}
     for task in pairs(self.polling) do
@@ -301,10 +339,10 @@ function Client:_stop_polling(task)
 end
 
 -- The answer to a task's own POST (sync result, async acknowledgement or an error).
-function Client:_on_submit(task, done)
+function Client:_on_submit(task, done, r)
   task.http_id = nil
   if task.status ~= "sent" then return end
-  local r = protocol.parse(done)
+  r = r or protocol.parse(done)
   local items = r.items[task.taskUUID]
   local err = r.errors[task.taskUUID] or (not items and r.common) or nil
   for _, item in ipairs(items or {}) do
@@ -456,6 +494,9 @@ function Client:step(timeout)
     self.requests[done.id] = nil
     if what then
       if what.poll then self:_on_poll(what.poll, done)
+      elseif what.batch then
+        local r = protocol.parse(done)
+        for _, task in ipairs(what.batch) do self:_on_submit(task, done, r) end
       elseif what.url then what:_on_done(done)
       else self:_on_submit(what, done) end
     end
