@@ -13,14 +13,14 @@ local client = assert(seedream.client { max_in_flight = IN_FLIGHT, delivery = "a
 local start = core.now()
 local landed, worst, frames, submitted = 0, 0, 0, 0
 local live = {}
+local arrived = {}        -- filled by on_image inside step; printed by the "game" after it
 
 local function top_up()
   while #live < IN_FLIGHT do
     submitted = submitted + 1
     local task = assert(client:submit({ positivePrompt = "game asset #" .. submitted,
       width = 2048, height = 2048 }, { on_image = function(img)
-        landed = landed + 1
-        print(("%7.3f s  image %d landed (%s)"):format(core.now() - start, landed, img.imageUUID))
+        arrived[#arrived + 1] = img
       end }))
     live[#live + 1] = task
   end
@@ -33,6 +33,11 @@ while core.now() - start < SECONDS do
   client:step(0)                       -- never blocks: all I/O that is ready, nothing more
   local spent = core.now() - t0
   if spent > worst then worst = spent end
+  for _, img in ipairs(arrived) do
+    landed = landed + 1
+    print(("%7.3f s  image %d landed (%s)"):format(core.now() - start, landed, img.imageUUID))
+  end
+  arrived = {}
   for i = #live, 1, -1 do
     if live[i]:done() then table.remove(live, i) end
   end
