@@ -92,6 +92,21 @@ if [ "${SEEDREAM_QUICK:-0}" != 1 ]; then
     --show-leak-kinds=definite --suppressions="$ROOT/spec/valgrind.supp" lua5.4 /usr/bin/busted
 fi
 
+# The rockspec builds and installs offline from this checkout into a private tree, and
+# the module then loads from another directory.
+echo "== luarocks make (private tree)"
+TREE="$ROOT/build/rocktree"
+rm -rf "$TREE"
+if luarocks --lua-version=5.4 --tree "$TREE" make --deps-mode=none \
+     rockspec/seedream-scm-1.rockspec >"$OUT/luarocks.log" 2>&1; then
+  v=$(cd /tmp && LUA_PATH="$TREE/share/lua/5.4/?.lua;$TREE/share/lua/5.4/?/init.lua;;" \
+      LUA_CPATH="$TREE/lib/lua/5.4/?.so;;" lua5.4 -e 'print(require("seedream").VERSION)' 2>&1)
+  if echo "$v" | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$'; then record "luarocks make + require" 1 0
+  else echo "--- require after luarocks make printed: $v"; record "luarocks make + require" 0 1; fi
+else
+  echo "--- luarocks make failed:"; tail -n 20 "$OUT/luarocks.log"; record "luarocks make" 0 1
+fi
+
 echo "$PASSED passed, $FAILED failed" >"$ROOT/build/test-summary.txt"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
