@@ -132,6 +132,22 @@ describe("reference images", function()
     end)
   end)
 
+  it("a refine chain: each result visibly carries the reference it was given", function()
+    -- the emulator renders deterministically from prompt and seed, and draws every
+    -- reference it received as a thumbnail: so the bytes tell which reference went in
+    local function png(req) return assert(assert(client:generate(h.req(req)))[1]:bytes()) end
+    local a = assert(client:generate(h.req { positivePrompt = "original A" }))[1]
+    local b = assert(client:generate(h.req { positivePrompt = "original B" }))[1]
+    local plain = png { positivePrompt = "refined", outputFormat = "PNG" }
+    assert.are.equal(plain, png { positivePrompt = "refined", outputFormat = "PNG" })
+    local with_a = png { positivePrompt = "refined", outputFormat = "PNG", referenceImages = { a } }
+    local with_b = png { positivePrompt = "refined", outputFormat = "PNG", referenceImages = { b } }
+    assert.are_not.equal(plain, with_a)
+    assert.are_not.equal(with_a, with_b)
+    assert.are.equal(with_a, png { positivePrompt = "refined", outputFormat = "PNG",
+                                   referenceImages = { a } })
+  end)
+
   it("a plain string is never taken for a path", function()
     local path = h.write(dir .. "/real.png", core.base64_decode(h.PNG16))
     local ok, err = seedream.validate(h.req { referenceImages = { path } })
