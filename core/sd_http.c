@@ -1,0 +1,1019 @@
+/* sd_http.c: the transport (see sd_http.h for the contract).
+ *
+ * Event model. curl is driven with curl_multi_socket_action, never curl_multi_perform:
+ * a CURLMOPT_SOCKETFUNCTION keeps a dense pollfd array of the sockets curl wants watched
+ * (index by fd for O(1) updates), so sd_http_fds works past FD_SETSIZE, and one
+ * sd_http_perform costs O(sockets ready) + O(log n) timers, not O(transfers): with 1,000
+ * transfers queued on 16 connections only the sockets with data are touched.
+ * (curl_multi_perform walks every easy handle and does not call the socket callback.)
+ * Timers come from curl_multi_timeout (a splay-tree peek), so no timer callback is used.
+ *
+ * Data structures. Live transfers sit in a hash table by id (cancel is O(1)); the easy
+ * handle carries its transfer in CURLOPT_PRIVATE (completion is O(1)); retries waiting for
+ * their time sit in a min-heap by due time; finished transfers wait in a FIFO for
+ * sd_http_next. Finished easy handles are curl_easy_reset and pooled (up to SD_POOL_MAX).
+ * Per transfer: one allocation holds the record, the URL, the body copy and the paths; the
+ * response buffer is a second one. Header lists are built once (POST: Content-Type,
+ * Accept, "Expect:") and the Authorization line once per bearer value (the last one is
+ * cached; a list lives while transfers use it).
+ *
+ * Sharing. The multi handle already keeps one connection cache and one DNS cache for all
+ * its easy handles, so the CURLSH shares TLS sessions (and DNS) only: putting connections
+ * in a share as well gains nothing for a single multi handle, and CURL_LOCK_DATA_CONNECT
+ * has a history of bugs together with CURLMOPT_MAX_TOTAL_CONNECTIONS. Single-threaded use:
+ * no lock callbacks.
+ *
+ * Retry classification (DESIGN.md section 4). Retried, re-sending the same body:
+ *   - connection-level failures that may be transient: couldn't connect, send/recv error,
+ *     empty reply, partial body, HTTP/2 framing/stream errors;
+ *   - CURLE_OPERATION_TIMEDOUT: safe because the server keeps the taskUUID; a retry of a
+ *     task the server already has answers conflictTaskUUID, never a second charge;
+ *   - HTTP 408, 429, 500, 502, 503, 504.
+ * Not retried: DNS failures (a wrong host name is far more common than a resolver
+ * hiccup; failing fast reports it at once, and SD_ENETWORK stays retryable for callers),
+ * TLS verification failures, bad URLs, unsupported protocols, too many redirects, local
+ * file errors. Delay before retry n: rand(0, min(backoff_max, backoff_base * 2^(n-1)))
+ * ("full jitter"), raised to Retry-After (capped at 120 s) when the answer carried one.
+ *
+ * Files. GET bodies for a file_path go to "<path>.part-XXXXXX" (opened O_EXCL with mode
+ * 0666 so the umask applies, unlike mkstemp's 0600), created lazily at the first byte of a
+ * 2xx answer, renamed over path after a complete 2xx answer. No fsync: the rename makes
+ * the file appear whole or not at all to other processes, which is what callers need;
+ * durability across a power loss is not worth an fsync per image. Non-2xx bodies stay in
+ * memory (at most 64 KiB) for the error report.
+ *
+ * curl_global_init is called in sd_http_new (reference counted since 7.84, thread-safe);
+ * curl_global_cleanup is never called here: it tears down OpenSSL for the whole process,
+ * which other users of libcurl/OpenSSL in the same host (another Lua module, the host
+ * program) may still need; the OS reclaims it at exit (valgrind: "still reachable"). */
+#include "sd_http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SD_VERSION
+#define SD_VERSION "0.1.0"
+#endif
+
+#define SD_POOL_MAX 64
+#define SD_BODY_MAX ((size_t)1 << 30)       /* in-memory response bodies */
+#define SD_ERRBODY_MAX ((size_t)64 << 10)   /* error bodies of GETs to a file */
+#define SD_RETRY_AFTER_MAX_MS 120000L
+#define SD_MAX_REDIRS 5L
+#define SD_AUTH_PREFIX "Authorization: Bearer "
+
+enum { X_RUNNING = 1, X_WAITING, X_DONE };
+enum { SINK_NONE = 0, SINK_MEM, SINK_ERRMEM, SINK_FILE };
+
+/* One Authorization line, shared by the transfers that use the same bearer. */
+typedef struct sd_auth {
+  int refs;
+  struct curl_slist post_node; /* -> the constant POST headers */
+  struct curl_slist get_node;  /* alone */
+  size_t len;
+  char line[];                 /* "Authorization: Bearer <key>" */
+} sd_auth;
+
+typedef struct sd_xfer {
+  uint64_t id;
+  struct sd_xfer *hnext;       /* hash chain */
+  struct sd_xfer *qnext;       /* done FIFO */
+  sd_http *h;
+  CURL *easy;
+  sd_auth *auth;
+  int state;
+  size_t heap_idx;
+  int64_t retry_at;            /* us, monotonic */
+  int64_t t_start;             /* us, monotonic */
+  sd_http_method method;
+  const char *url;             /* the strings below live in this same allocation */
+  const char *path;            /* NULL: body in memory */
+  char *tmp_path;              /* "<path>.part-XXXXXX" when fd >= 0 */
+  const char *body;
+  size_t body_len;
+  int fd;
+  int max_retries;
+  long timeout_ms;
+  /* per attempt */
+  int sink;
+  long hdr_status;             /* status line of the current answer */
+  double retry_after;
+  sd_code fail;                /* a local failure seen in a callback (SD_EIO, SD_ENOMEM) */
+  char *buf;
+  size_t len, cap;
+  char errbuf[CURL_ERROR_SIZE];
+  sd_http_done done;           /* message doubles as the text of fail */
+} sd_xfer;
+
+struct sd_http {
+  CURLM *multi;
+  CURLSH *share;
+  sd_http_config cfg;
+  char *user_agent;
+  uint64_t next_id;
+  sd_xfer **buckets;           /* live transfers by id */
+  size_t nbuckets, nlive;
+  sd_xfer **heap;              /* waiting retries, min-heap by retry_at */
+  size_t nheap, capheap;
+  sd_xfer *done_head, *done_tail;
+  struct pollfd *pfd;          /* sockets curl watches */
+  size_t npfd, cappfd;
+  int *fdpos;                  /* fd -> index in pfd + 1; 0: absent */
+  size_t capfdpos;
+  struct pollfd *ready;        /* scratch for dispatch */
+  size_t capready;
+  struct curl_slist *post_hdrs;
+  sd_auth *auth;               /* the last bearer's line */
+  CURL *pool[SD_POOL_MAX];
+  int npool;
+  uint64_t rng;
+  sd_http_stats stats;
+};
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint64_t rng_next(sd_http *h) { /* splitmix64: jitter only, not crypto */
+  uint64_t z = (h->rng += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static void wipe(void *p, size_t n) { /* not optimised away */
+  volatile unsigned char *v = p;
+  while (n--) *v++ = 0;
+}
+
+/* "scheme://host:port/path" of url: no userinfo, query or fragment (they may hold
+ * secrets, e.g. signed download URLs). */
+static void url_redacted(const char *url, char *out, size_t cap) {
+  const char *sep = strstr(url, "://");
+  const char *auth = sep ? sep + 3 : url;
+  const char *auth_end = auth + strcspn(auth, "/?#");
+  const char *host = auth;
+  for (const char *p = auth; p < auth_end; p++)
+    if (*p == '@') host = p + 1;
+  const char *path_end = auth_end + strcspn(auth_end, "?#");
+  snprintf(out, cap, "%.*s%.*s%.*s", (int)(auth - url), url, (int)(auth_end - host), host,
+           (int)(path_end - auth_end), auth_end);
+}
+
+static int is_retryable_status(long s) {
+  return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+}
+
+static int is_retryable_curl(CURLcode rc) {
+  switch (rc) {
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* ---- live table (hash by id), retry heap, done FIFO ------------------------------- */
+
+static int live_grow(sd_http *h) {
+  size_t n = h->nbuckets ? h->nbuckets * 2 : 64;
+  sd_xfer **b = calloc(n, sizeof *b);
+  if (!b) return -1;
+  for (size_t i = 0; i < h->nbuckets; i++) {
+    sd_xfer *x = h->buckets[i];
+    while (x) {
+      sd_xfer *next = x->hnext;
+      size_t k = (size_t)(x->id & (n - 1));
+      x->hnext = b[k];
+      b[k] = x;
+      x = next;
+    }
+  }
+  free(h->buckets);
+  h->buckets = b;
+  h->nbuckets = n;
+  return 0;
+}
+
+static void live_add(sd_http *h, sd_xfer *x) { /* room ensured by the caller */
+  size_t k = (size_t)(x->id & (h->nbuckets - 1));
+  x->hnext = h->buckets[k];
+  h->buckets[k] = x;
+  h->nlive++;
+}
+
+static sd_xfer *live_find(sd_http *h, uint64_t id) {
+  if (!h->nbuckets) return NULL;
+  sd_xfer *x = h->buckets[id & (h->nbuckets - 1)];
+  while (x && x->id != id) x = x->hnext;
+  return x;
+}
+
+static void live_remove(sd_http *h, sd_xfer *x) {
+  sd_xfer **pp = &h->buckets[x->id & (h->nbuckets - 1)];
+  while (*pp && *pp != x) pp = &(*pp)->hnext;
+  if (*pp) {
+    *pp = x->hnext;
+    h->nlive--;
+  }
+  x->hnext = NULL;
+}
+
+static int heap_less(const sd_xfer *a, const sd_xfer *b) {
+  return a->retry_at < b->retry_at || (a->retry_at == b->retry_at && a->id < b->id);
+}
+
+static void heap_set(sd_http *h, size_t i, sd_xfer *x) {
+  h->heap[i] = x;
+  x->heap_idx = i;
+}
+
+static void heap_up(sd_http *h, size_t i) {
+  sd_xfer *x = h->heap[i];
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!heap_less(x, h->heap[p])) break;
+    heap_set(h, i, h->heap[p]);
+    i = p;
+  }
+  heap_set(h, i, x);
+}
+
+static void heap_down(sd_http *h, size_t i) {
+  sd_xfer *x = h->heap[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->nheap) break;
+    if (c + 1 < h->nheap && heap_less(h->heap[c + 1], h->heap[c])) c++;
+    if (!heap_less(h->heap[c], x)) break;
+    heap_set(h, i, h->heap[c]);
+    i = c;
+  }
+  heap_set(h, i, x);
+}
+
+static int heap_push(sd_http *h, sd_xfer *x) {
+  if (h->nheap == h->capheap) {
+    size_t n = h->capheap ? h->capheap * 2 : 16;
+    sd_xfer **a = realloc(h->heap, n * sizeof *a);
+    if (!a) return -1;
+    h->heap = a;
+    h->capheap = n;
+  }
+  heap_set(h, h->nheap++, x);
+  heap_up(h, h->nheap - 1);
+  return 0;
+}
+
+static void heap_remove(sd_http *h, sd_xfer *x) {
+  size_t i = x->heap_idx;
+  sd_xfer *last = h->heap[--h->nheap];
+  if (i < h->nheap) {
+    heap_set(h, i, last);
+    heap_up(h, i);
+    heap_down(h, last->heap_idx);
+  }
+}
+
+/* ---- sockets (CURLMOPT_SOCKETFUNCTION) -------------------------------------------- */
+
+static void sock_forget(sd_http *h, int fd) {
+  if (fd < 0 || (size_t)fd >= h->capfdpos || !h->fdpos[fd]) return;
+  size_t i = (size_t)h->fdpos[fd] - 1, last = h->npfd - 1;
+  if (i != last) {
+    h->pfd[i] = h->pfd[last];
+    h->fdpos[h->pfd[i].fd] = (int)i + 1;
+  }
+  h->npfd--;
+  h->fdpos[fd] = 0;
+}
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp) {
+  sd_http *h = ud;
+  int fd = (int)s;
+  (void)e;
+  (void)sockp;
+  if (fd < 0) return 0;
+  if (what == CURL_POLL_REMOVE) {
+    sock_forget(h, fd);
+    return 0;
+  }
+  short ev = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+  if ((size_t)fd >= h->capfdpos) {
+    size_t n = h->capfdpos ? h->capfdpos : 64;
+    while (n <= (size_t)fd) n *= 2;
+    int *a = realloc(h->fdpos, n * sizeof *a);
+    if (!a) return -1;
+    memset(a + h->capfdpos, 0, (n - h->capfdpos) * sizeof *a);
+    h->fdpos = a;
+    h->capfdpos = n;
+  }
+  if (h->fdpos[fd]) {
+    h->pfd[h->fdpos[fd] - 1].events = ev;
+    return 0;
+  }
+  if (h->npfd == h->cappfd) {
+    size_t n = h->cappfd ? h->cappfd * 2 : 16;
+    struct pollfd *a = realloc(h->pfd, n * sizeof *a);
+    if (!a) return -1;
+    h->pfd = a;
+    h->cappfd = n;
+  }
+  h->pfd[h->npfd] = (struct pollfd){.fd = fd, .events = ev, .revents = 0};
+  h->fdpos[fd] = (int)++h->npfd;
+  return 0;
+}
+
+/* ---- headers and easy handles ----------------------------------------------------- */
+
+static void auth_release(sd_auth *a) {
+  if (a && --a->refs == 0) {
+    wipe(a->line, a->len);
+    free(a);
+  }
+}
+
+/* The Authorization line for bearer, with one reference for the caller. */
+static sd_auth *auth_get(sd_http *h, const char *bearer) {
+  size_t plen = sizeof SD_AUTH_PREFIX - 1;
+  if (h->auth && strcmp(h->auth->line + plen, bearer) == 0) {
+    h->auth->refs++;
+    return h->auth;
+  }
+  size_t len = plen + strlen(bearer);
+  sd_auth *a = malloc(sizeof *a + len + 1);
+  if (!a) return NULL;
+  memcpy(a->line, SD_AUTH_PREFIX, plen);
+  memcpy(a->line + plen, bearer, len - plen + 1);
+  a->len = len;
+  a->refs = 2; /* the cache and the caller */
+  a->post_node = (struct curl_slist){.data = a->line, .next = h->post_hdrs};
+  a->get_node = (struct curl_slist){.data = a->line, .next = NULL};
+  auth_release(h->auth);
+  h->auth = a;
+  return a;
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud);
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud);
+
+static int configure(sd_http *h, sd_xfer *x) {
+  CURL *e = x->easy;
+  int bad = 0;
+#define SET(opt, val) bad |= curl_easy_setopt(e, opt, val) != CURLE_OK
+  SET(CURLOPT_URL, x->url);
+  SET(CURLOPT_PRIVATE, (void *)x);
+  SET(CURLOPT_WRITEFUNCTION, on_write);
+  SET(CURLOPT_WRITEDATA, (void *)x);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERDATA, (void *)x);
+  SET(CURLOPT_ERRORBUFFER, x->errbuf);
+  SET(CURLOPT_NOSIGNAL, 1L);
+  SET(CURLOPT_SHARE, h->share);
+  SET(CURLOPT_USERAGENT, h->user_agent);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms);
+  SET(CURLOPT_TIMEOUT_MS, x->timeout_ms);
+  if (strncasecmp(x->url, "https:", 6) == 0) { /* h2 if ALPN offers it; wait to multiplex */
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SET(CURLOPT_PIPEWAIT, 1L);
+  } else {
+    /* Cleartext is HTTP/1.1 anyway under 2TLS, but curl 7.88 would still count it as
+     * "may multiplex" and, with PIPEWAIT, park every new transfer until the first one on
+     * the host has *finished* (the h1 verdict from a response does not wake pending
+     * transfers; the ALPN verdict does). So plain http asks for 1.1 outright. */
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  }
+  SET(CURLOPT_ACCEPT_ENCODING, "");
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  SET(CURLOPT_TCP_KEEPALIVE, 1L); /* synchronous generations hold a connection idle */
+  SET(CURLOPT_TCP_KEEPIDLE, 30L);
+  SET(CURLOPT_TCP_KEEPINTVL, 15L);
+  if (x->method == SD_HTTP_POST) {
+    SET(CURLOPT_HTTPHEADER, x->auth ? &x->auth->post_node : h->post_hdrs);
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+    SET(CURLOPT_POSTFIELDS, x->body);
+  } else {
+    SET(CURLOPT_HTTPGET, 1L);
+    if (x->auth) SET(CURLOPT_HTTPHEADER, &x->auth->get_node);
+  }
+  if (x->method == SD_HTTP_GET && !x->auth) {
+    SET(CURLOPT_FOLLOWLOCATION, 1L);
+    SET(CURLOPT_MAXREDIRS, SD_MAX_REDIRS);
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  } else {
+    SET(CURLOPT_FOLLOWLOCATION, 0L); /* the bearer never leaves its URL */
+  }
+#undef SET
+  return bad ? -1 : 0;
+}
+
+static CURL *easy_get(sd_http *h) {
+  return h->npool ? h->pool[--h->npool] : curl_easy_init();
+}
+
+static void easy_put(sd_http *h, CURL *e) {
+  if (!e) return;
+  if (h->npool < SD_POOL_MAX) {
+    curl_easy_reset(e); /* drops every option, incl. the headers and the bearer */
+    h->pool[h->npool++] = e;
+  } else {
+    curl_easy_cleanup(e);
+  }
+}
+
+/* ---- response sinks --------------------------------------------------------------- */
+
+static void tmp_discard(sd_xfer *x) {
+  if (x->fd >= 0) {
+    close(x->fd);
+    x->fd = -1;
+    unlink(x->tmp_path);
+  }
+}
+
+static void set_fail(sd_xfer *x, sd_code code, const char *what, const char *path, int e) {
+  x->fail = code;
+  snprintf(x->done.message, sizeof x->done.message, "%s %s: %s", what, path, strerror(e));
+}
+
+static int tmp_open(sd_xfer *x) {
+  static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  size_t plen = strlen(x->path);
+  for (int tries = 0; tries < 100; tries++) {
+    uint64_t r = rng_next(x->h);
+    memcpy(x->tmp_path, x->path, plen);
+    memcpy(x->tmp_path + plen, ".part-", 6);
+    for (int i = 0; i < 6; i++, r >>= 6) x->tmp_path[plen + 6 + i] = digits[r % 62];
+    x->tmp_path[plen + 12] = '\0';
+    x->fd = open(x->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (x->fd >= 0) return 0;
+    if (errno != EEXIST) break;
+  }
+  set_fail(x, SD_EIO, "cannot create", x->tmp_path, errno);
+  return -1;
+}
+
+static int mem_append(sd_xfer *x, const char *p, size_t n) {
+  if (x->len + n + 1 > x->cap) {
+    size_t want = x->len + n + 1, c = x->cap ? x->cap : 1024;
+    if (!x->cap) { /* size the first buffer from Content-Length when there is one */
+      curl_off_t cl = -1;
+      if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+          cl > 0 && (uint64_t)cl < SD_BODY_MAX)
+        c = (size_t)cl + 1;
+    }
+    while (c < want) c *= 2;
+    char *b = realloc(x->buf, c);
+    if (!b) {
+      x->fail = SD_ENOMEM;
+      snprintf(x->done.message, sizeof x->done.message, "out of memory for the response body");
+      return -1;
+    }
+    x->buf = b;
+    x->cap = c;
+  }
+  memcpy(x->buf + x->len, p, n);
+  x->len += n;
+  x->buf[x->len] = '\0';
+  return 0;
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
+  sd_xfer *x = ud;
+  size_t n = size * nmemb;
+  if (x->sink == SINK_NONE)
+    x->sink = !x->path ? SINK_MEM
+              : (x->hdr_status >= 200 && x->hdr_status < 300) ? SINK_FILE : SINK_ERRMEM;
+  switch (x->sink) {
+  case SINK_FILE:
+    if (x->fd < 0 && tmp_open(x) != 0) return 0;
+    for (size_t off = 0; off < n;) {
+      ssize_t w = write(x->fd, p + off, n - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        set_fail(x, SD_EIO, "cannot write", x->tmp_path, errno);
+        return 0;
+      }
+      off += (size_t)w;
+    }
+    return n;
+  case SINK_ERRMEM: /* keep the head of an error body, drop the rest */
+    if (x->len < SD_ERRBODY_MAX) {
+      size_t take = n < SD_ERRBODY_MAX - x->len ? n : SD_ERRBODY_MAX - x->len;
+      if (mem_append(x, p, take) != 0) return 0;
+    }
+    return n;
+  default:
+    if (n > SD_BODY_MAX - x->len) {
+      x->fail = SD_EIO;
+      snprintf(x->done.message, sizeof x->done.message, "response body exceeds %zu bytes",
+               SD_BODY_MAX);
+      return 0;
+    }
+    return mem_append(x, p, n) == 0 ? n : 0;
+  }
+}
+
+/* A new status line starts a new answer (1xx, followed redirects): forget the last one. */
+static void new_answer(sd_xfer *x, long status) {
+  x->hdr_status = status;
+  x->retry_after = -1;
+  x->sink = SINK_NONE;
+  x->len = 0;
+  if (x->buf) x->buf[0] = '\0';
+  tmp_discard(x);
+}
+
+static double parse_retry_after(const char *v, size_t n) {
+  while (n && (*v == ' ' || *v == '\t')) v++, n--;
+  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
+  if (!n) return -1;
+  if (*v >= '0' && *v <= '9') {
+    double s = 0;
+    for (size_t i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+      if (s < 1e9) s = s * 10 + (v[i] - '0');
+    return s;
+  }
+  char date[64];
+  if (n >= sizeof date) return -1;
+  memcpy(date, v, n);
+  date[n] = '\0';
+  time_t t = curl_getdate(date, NULL);
+  if (t == (time_t)-1) return -1;
+  double d = difftime(t, time(NULL));
+  return d > 0 ? d : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
+  sd_xfer *x = ud;
+  size_t n = size * nmemb;
+  if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {
+    const char *s = memchr(p, ' ', n);
+    long st = 0;
+    if (s)
+      for (s++; s < p + n && *s >= '0' && *s <= '9' && st < 1000; s++) st = st * 10 + (*s - '0');
+    new_answer(x, st);
+  } else if (n > 12 && (p[0] == 'R' || p[0] == 'r') && strncasecmp(p, "retry-after:", 12) == 0) {
+    x->retry_after = parse_retry_after(p + 12, n - 12);
+  }
+  return n;
+}
+
+/* ---- lifecycle of one transfer ---------------------------------------------------- */
+
+static void attempt_reset(sd_xfer *x) {
+  new_answer(x, 0);
+  x->fail = SD_OK;
+  x->errbuf[0] = '\0';
+  x->done.message[0] = '\0';
+}
+
+static int attempt_start(sd_http *h, sd_xfer *x) {
+  attempt_reset(x);
+  x->done.attempts++;
+  if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) return -1;
+  x->state = X_RUNNING;
+  return 0;
+}
+
+/* Moves x to the done FIFO; its easy handle (already out of the multi) goes to the pool. */
+static void finish(sd_http *h, sd_xfer *x, sd_code code, CURLcode rc) {
+  sd_http_done *d = &x->done;
+  if (x->easy) {
+    easy_put(h, x->easy);
+    x->easy = NULL;
+  }
+  tmp_discard(x);
+  auth_release(x->auth);
+  x->auth = NULL;
+  d->id = x->id;
+  d->code = code;
+  d->retry_after = x->retry_after;
+  d->elapsed = (double)(now_us() - x->t_start) / 1e6;
+  if (code == SD_OK) {
+    d->message[0] = '\0';
+    if (!(x->path && x->sink == SINK_FILE)) { /* body in memory: never NULL */
+      if (!x->buf && (x->buf = malloc(1)) != NULL) x->buf[0] = '\0';
+      d->body = x->buf;
+      d->body_len = x->buf ? x->len : 0;
+      x->buf = NULL;
+    }
+  } else {
+    char where[160], text[SD_MESSAGE_MAX];
+    url_redacted(x->url, where, sizeof where);
+    if (d->message[0]) /* a local failure described by a callback */
+      snprintf(text, sizeof text, "%s", d->message);
+    else
+      snprintf(text, sizeof text, "%s",
+               code == SD_ECANCELLED ? "cancelled"
+               : x->errbuf[0]        ? x->errbuf
+                                     : curl_easy_strerror(rc));
+    snprintf(d->message, sizeof d->message, "%s %s: %.340s",
+             x->method == SD_HTTP_POST ? "POST" : "GET", where, text);
+  }
+  free(x->buf);
+  x->buf = NULL;
+  x->len = x->cap = 0;
+  live_remove(h, x);
+  x->state = X_DONE;
+  x->qnext = NULL;
+  if (h->done_tail) h->done_tail->qnext = x;
+  else h->done_head = x;
+  h->done_tail = x;
+  h->stats.finished++;
+}
+
+static int schedule_retry(sd_http *h, sd_xfer *x) {
+  uint64_t cap = (uint64_t)h->cfg.backoff_base_ms, max = (uint64_t)h->cfg.backoff_max_ms;
+  for (int i = 1; i < x->done.attempts && cap < max; i++) cap *= 2;
+  if (cap > max) cap = max;
+  int64_t delay = cap ? (int64_t)(rng_next(h) % (cap + 1)) : 0;
+  if (x->retry_after >= 0) {
+    double ra = x->retry_after * 1000.0;
+    int64_t ms = ra > (double)SD_RETRY_AFTER_MAX_MS ? SD_RETRY_AFTER_MAX_MS : (int64_t)ra;
+    if (ms > delay) delay = ms;
+  }
+  tmp_discard(x);
+  x->retry_at = now_us() + delay * 1000;
+  if (heap_push(h, x) != 0) return -1;
+  x->state = X_WAITING;
+  h->stats.retries++;
+  return 0;
+}
+
+/* One attempt ended with rc: retry it or finish the transfer. */
+static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
+  CURL *e = x->easy;
+  long status = 0, nconn = 0;
+  curl_multi_remove_handle(h->multi, e);
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
+    h->stats.connects += (uint64_t)nconn;
+  x->done.status = status;
+  int retry = x->fail == SD_OK &&
+              (rc == CURLE_OK ? is_retryable_status(status) : is_retryable_curl(rc));
+  if (retry && x->done.attempts <= x->max_retries && schedule_retry(h, x) == 0) return;
+
+  sd_code code = x->fail != SD_OK                 ? x->fail
+                 : rc == CURLE_OK                 ? SD_OK
+                 : rc == CURLE_OPERATION_TIMEDOUT ? SD_ETIMEOUT
+                                                  : SD_ENETWORK;
+  if (code == SD_OK && x->path && status >= 200 && status < 300) {
+    x->sink = SINK_FILE;
+    if (x->fd < 0 && tmp_open(x) != 0) { /* an empty body */
+      code = SD_EIO;
+    } else {
+      int fd = x->fd;
+      x->fd = -1;
+      if (close(fd) != 0) {
+        set_fail(x, SD_EIO, "cannot write", x->tmp_path, errno);
+        unlink(x->tmp_path);
+        code = SD_EIO;
+      } else if (rename(x->tmp_path, x->path) != 0) {
+        set_fail(x, SD_EIO, "cannot rename to", x->path, errno);
+        unlink(x->tmp_path);
+        code = SD_EIO;
+      }
+    }
+  }
+  if (code == SD_OK) {
+    char *ct = NULL;
+    if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+      x->done.content_type = strdup(ct);
+  }
+  finish(h, x, code, rc);
+}
+
+static void harvest(sd_http *h) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+    if (m->msg != CURLMSG_DONE) continue;
+    CURLcode rc = m->data.result; /* m is invalid once the handle is removed */
+    char *priv = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+    if (priv) complete(h, (sd_xfer *)(void *)priv, rc);
+  }
+}
+
+static void start_due_retries(sd_http *h, int64_t now) {
+  while (h->nheap && h->heap[0]->retry_at <= now) {
+    sd_xfer *x = h->heap[0];
+    heap_remove(h, x);
+    if (attempt_start(h, x) != 0) finish(h, x, SD_ENETWORK, CURLE_FAILED_INIT);
+  }
+}
+
+static int act(sd_http *h, curl_socket_t s, int mask, sd_error *err) {
+  int running;
+  CURLMcode mc = curl_multi_socket_action(h->multi, s, mask, &running);
+  if (mc == CURLM_OK || mc == CURLM_BAD_SOCKET) return 0;
+  sd_error_set(err, mc == CURLM_OUT_OF_MEMORY ? SD_ENOMEM : SD_ENETWORK, NULL, "curl multi: %s",
+               curl_multi_strerror(mc));
+  return -1;
+}
+
+/* Hands the sockets poll found ready to curl (from a copy: curl edits h->pfd meanwhile). */
+static int dispatch(sd_http *h, sd_error *err) {
+  size_t n = 0;
+  if (h->capready < h->npfd) {
+    struct pollfd *a = realloc(h->ready, h->npfd * sizeof *a);
+    if (!a) return sd_error_set(err, SD_ENOMEM, NULL, "out of memory"), -1;
+    h->ready = a;
+    h->capready = h->npfd;
+  }
+  for (size_t i = 0; i < h->npfd; i++)
+    if (h->pfd[i].revents) h->ready[n++] = h->pfd[i];
+  for (size_t i = 0; i < n; i++) {
+    short re = h->ready[i].revents;
+    int mask = ((re & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+               ((re & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+               ((re & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+    if (re & POLLNVAL) sock_forget(h, h->ready[i].fd);
+    if (act(h, h->ready[i].fd, mask, err) != 0) return -1;
+  }
+  return 0;
+}
+
+/* ---- public API ------------------------------------------------------------------- */
+
+void sd_http_config_defaults(sd_http_config *c) {
+  c->connect_timeout_ms = 10000;
+  c->timeout_ms = 300000;
+  c->max_retries = 3;
+  c->backoff_base_ms = 500;
+  c->backoff_max_ms = 30000;
+  c->max_connections = 16;
+  c->user_agent = "seedream/" SD_VERSION;
+}
+
+sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
+  sd_http_config cfg;
+  sd_http_config_defaults(&cfg);
+  if (c) cfg = *c;
+  const char *bad = cfg.connect_timeout_ms < 0 ? "connect_timeout_ms"
+                    : cfg.timeout_ms < 0       ? "timeout_ms"
+                    : cfg.max_retries < 0      ? "max_retries"
+                    : cfg.backoff_base_ms < 0  ? "backoff_base_ms"
+                    : cfg.backoff_max_ms < 0   ? "backoff_max_ms"
+                    : cfg.max_connections < 0  ? "max_connections"
+                                               : NULL;
+  if (bad) {
+    sd_error_set(err, SD_EINVALID, bad, "%s must not be negative", bad);
+    return NULL;
+  }
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    sd_error_set(err, SD_ENETWORK, NULL, "libcurl failed to initialise");
+    return NULL;
+  }
+  sd_http *h = calloc(1, sizeof *h);
+  if (!h) goto nomem;
+  h->cfg = cfg;
+  h->user_agent = strdup(cfg.user_agent ? cfg.user_agent : "seedream/" SD_VERSION);
+  h->multi = curl_multi_init();
+  h->share = curl_share_init();
+  if (!h->user_agent || !h->multi || !h->share || live_grow(h) != 0) goto nomem;
+  h->cfg.user_agent = h->user_agent;
+  int fail = 0;
+  fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK;
+  fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, (void *)h) != CURLM_OK;
+  fail |= curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK;
+  fail |= curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                            (long)cfg.max_connections) != CURLM_OK;
+  fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK;
+  fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK;
+  if (fail) goto nomem;
+  static const char *const post_headers[] = {"Content-Type: application/json",
+                                             "Accept: application/json", "Expect:"};
+  for (size_t i = 0; i < sizeof post_headers / sizeof *post_headers; i++) {
+    struct curl_slist *l = curl_slist_append(h->post_hdrs, post_headers[i]);
+    if (!l) goto nomem;
+    h->post_hdrs = l;
+  }
+  h->rng = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)h;
+  return h;
+nomem:
+  sd_http_free(h);
+  sd_error_set(err, SD_ENOMEM, NULL, "cannot create the HTTP transport");
+  return NULL;
+}
+
+static void xfer_destroy(sd_xfer *x) {
+  tmp_discard(x);
+  free(x->buf);
+  free(x->done.body);
+  free(x->done.content_type);
+  auth_release(x->auth);
+  free(x);
+}
+
+void sd_http_free(sd_http *h) {
+  if (!h) return;
+  for (size_t i = 0; i < h->nbuckets; i++) {
+    sd_xfer *x = h->buckets[i];
+    while (x) {
+      sd_xfer *next = x->hnext;
+      if (x->state == X_RUNNING) curl_multi_remove_handle(h->multi, x->easy);
+      if (x->easy) curl_easy_cleanup(x->easy);
+      xfer_destroy(x);
+      x = next;
+    }
+  }
+  while (h->done_head) {
+    sd_xfer *x = h->done_head;
+    h->done_head = x->qnext;
+    xfer_destroy(x);
+  }
+  while (h->npool) curl_easy_cleanup(h->pool[--h->npool]);
+  if (h->multi) curl_multi_cleanup(h->multi);
+  if (h->share) curl_share_cleanup(h->share);
+  auth_release(h->auth);
+  curl_slist_free_all(h->post_hdrs);
+  free(h->buckets);
+  free(h->heap);
+  free(h->pfd);
+  free(h->fdpos);
+  free(h->ready);
+  free(h->user_agent);
+  free(h);
+}
+
+uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
+  const char *bad = NULL;
+  if (!h || !r) bad = "request";
+  else if (!r->url || !*r->url) bad = "url";
+  else if (r->method != SD_HTTP_POST && r->method != SD_HTTP_GET) bad = "method";
+  else if (r->method == SD_HTTP_POST && !r->body && r->body_len) bad = "body";
+  else if (r->file_path && (r->method != SD_HTTP_GET || !*r->file_path)) bad = "file_path";
+  else if (r->timeout_ms < 0) bad = "timeout_ms";
+  else if (r->max_retries < -1) bad = "max_retries";
+  else if (r->bearer && r->bearer[strcspn(r->bearer, "\r\n")]) bad = "bearer";
+  if (bad) {
+    sd_error_set(err, SD_EINVALID, bad, "invalid HTTP request: bad %s", bad);
+    return 0;
+  }
+  const char *bearer = r->bearer && *r->bearer ? r->bearer : NULL;
+  size_t ulen = strlen(r->url), blen = r->method == SD_HTTP_POST ? r->body_len : 0;
+  size_t plen = r->file_path ? strlen(r->file_path) : 0;
+  size_t size = sizeof(sd_xfer) + ulen + 1 + blen + 1 + (r->file_path ? 2 * plen + 14 : 0);
+  if (h->nlive + 1 > h->nbuckets && live_grow(h) != 0) goto nomem;
+  sd_xfer *x = malloc(size);
+  if (!x) goto nomem;
+  memset(x, 0, sizeof *x);
+  char *p = (char *)(x + 1);
+  memcpy(p, r->url, ulen + 1);
+  x->url = p;
+  p += ulen + 1;
+  if (blen) memcpy(p, r->body, blen);
+  p[blen] = '\0';
+  x->body = p;
+  x->body_len = blen;
+  p += blen + 1;
+  if (r->file_path) {
+    memcpy(p, r->file_path, plen + 1);
+    x->path = p;
+    x->tmp_path = p + plen + 1;
+  }
+  x->h = h;
+  x->fd = -1;
+  x->method = r->method;
+  x->retry_after = -1;
+  x->done.retry_after = -1;
+  x->timeout_ms = r->timeout_ms ? r->timeout_ms : h->cfg.timeout_ms;
+  x->max_retries = r->max_retries >= 0 ? r->max_retries : h->cfg.max_retries;
+  if ((bearer && !(x->auth = auth_get(h, bearer))) || !(x->easy = easy_get(h)) ||
+      configure(h, x) != 0) {
+    if (x->easy) easy_put(h, x->easy);
+    auth_release(x->auth);
+    free(x);
+    goto nomem;
+  }
+  x->id = ++h->next_id;
+  x->t_start = now_us();
+  live_add(h, x);
+  if (attempt_start(h, x) != 0) {
+    live_remove(h, x);
+    easy_put(h, x->easy);
+    auth_release(x->auth);
+    free(x);
+    goto nomem;
+  }
+  h->stats.started++;
+  return x->id;
+nomem:
+  sd_error_set(err, SD_ENOMEM, NULL, "cannot start the HTTP request");
+  return 0;
+}
+
+int sd_http_cancel(sd_http *h, uint64_t id) {
+  sd_xfer *x = h ? live_find(h, id) : NULL;
+  if (!x) return 0;
+  if (x->state == X_RUNNING) {
+    curl_multi_remove_handle(h->multi, x->easy);
+    x->done.status = x->hdr_status;
+  } else {
+    heap_remove(h, x);
+  }
+  x->done.message[0] = '\0';
+  finish(h, x, SD_ECANCELLED, CURLE_OK);
+  return 1;
+}
+
+int sd_http_perform(sd_http *h, long wait_ms, sd_error *err) {
+  if (!h) {
+    sd_error_set(err, SD_EINVALID, NULL, "no HTTP transport");
+    return -1;
+  }
+  int64_t now = now_us(), deadline = now + (wait_ms > 0 ? (int64_t)wait_ms * 1000 : 0);
+  for (;;) {
+    long ct = -1;
+    start_due_retries(h, now);
+    if (curl_multi_timeout(h->multi, &ct) == CURLM_OK && ct == 0) {
+      if (act(h, CURL_SOCKET_TIMEOUT, 0, err) != 0) return -1;
+      if (curl_multi_timeout(h->multi, &ct) != CURLM_OK) ct = -1;
+    }
+    harvest(h);
+    int64_t t = 0; /* ms to wait, rounded up so that timers are due when poll returns */
+    if (wait_ms > 0 && !h->done_head && h->nlive) {
+      t = (deadline - now + 999) / 1000;
+      if (ct >= 0 && ct < t) t = ct;
+      if (h->nheap) {
+        int64_t r = (h->heap[0]->retry_at - now + 999) / 1000;
+        if (r < t) t = r > 0 ? r : 0;
+      }
+    }
+    int n = poll(h->pfd, (nfds_t)h->npfd, t > 1000000000 ? 1000000000 : (int)t);
+    if (n > 0 && dispatch(h, err) != 0) return -1;
+    harvest(h);
+    now = now_us();
+    if (wait_ms <= 0 || h->done_head || !h->nlive || now >= deadline) break;
+  }
+  return (int)h->nlive;
+}
+
+int sd_http_next(sd_http *h, sd_http_done *out) {
+  if (!h || !out || !h->done_head) return 0;
+  sd_xfer *x = h->done_head;
+  h->done_head = x->qnext;
+  if (!h->done_head) h->done_tail = NULL;
+  *out = x->done;
+  free(x);
+  return 1;
+}
+
+void sd_http_done_clear(sd_http_done *d) {
+  if (!d) return;
+  free(d->body);
+  free(d->content_type);
+  d->body = NULL;
+  d->content_type = NULL;
+  d->body_len = 0;
+}
+
+int sd_http_fds(sd_http *h, int *fds, int *events, int cap) {
+  if (!h) return 0;
+  for (size_t i = 0; i < h->npfd && i < (size_t)(cap > 0 ? cap : 0); i++) {
+    if (fds) fds[i] = h->pfd[i].fd;
+    if (events)
+      events[i] = ((h->pfd[i].events & POLLIN) ? SD_HTTP_READ : 0) |
+                  ((h->pfd[i].events & POLLOUT) ? SD_HTTP_WRITE : 0);
+  }
+  return (int)h->npfd;
+}
+
+long sd_http_timeout_ms(sd_http *h) {
+  if (!h) return -1;
+  long ct = -1;
+  if (curl_multi_timeout(h->multi, &ct) != CURLM_OK) ct = -1;
+  if (h->nheap) {
+    int64_t r = (h->heap[0]->retry_at - now_us() + 999) / 1000;
+    if (r < 0) r = 0;
+    if (ct < 0 || r < ct) ct = (long)r;
+  }
+  return ct;
+}
+
+void sd_http_get_stats(const sd_http *h, sd_http_stats *out) {
+  if (!out) return;
+  if (h) *out = h->stats;
+  else memset(out, 0, sizeof *out);
+}
