@@ -3,10 +3,11 @@
  * Event model. curl is driven with curl_multi_socket_action, never curl_multi_perform:
  * a CURLMOPT_SOCKETFUNCTION keeps a dense pollfd array of the sockets curl wants watched
  * (index by fd for O(1) updates), so sd_http_fds works past FD_SETSIZE, and one
- * sd_http_perform costs O(sockets ready) + O(log n) timers, not O(transfers): with 1,000
- * transfers queued on 16 connections only the sockets with data are touched.
+ * sd_http_perform costs one poll() over the watched sockets (at most max_connections
+ * with HTTP/1.1, one per host with HTTP/2) plus O(ready) work, not O(transfers).
  * (curl_multi_perform walks every easy handle and does not call the socket callback.)
  * Timers come from curl_multi_timeout (a splay-tree peek), so no timer callback is used.
+ * sd_http_perform(h, wait) keeps going until a transfer finishes or wait runs out.
  *
  * Data structures. Live transfers sit in a hash table by id (cancel is O(1)); the easy
  * handle carries its transfer in CURLOPT_PRIVATE (completion is O(1)); retries waiting for
@@ -14,8 +15,13 @@
  * sd_http_next. Finished easy handles are curl_easy_reset and pooled (up to SD_POOL_MAX).
  * Per transfer: one allocation holds the record, the URL, the body copy and the paths; the
  * response buffer is a second one. Header lists are built once (POST: Content-Type,
- * Accept, "Expect:") and the Authorization line once per bearer value (the last one is
- * cached; a list lives while transfers use it).
+ * Accept, "Expect:", User-Agent; GET: User-Agent) and the Authorization line once per
+ * bearer value (the last one is cached; a line lives while transfers use it).
+ *
+ * Protocols. https: HTTP/2 when ALPN offers it, PIPEWAIT so that concurrent requests
+ * share one connection. http: HTTP/1.1, and at most max_connections such transfers are
+ * handed to curl at once; the others wait in an O(1) FIFO here (see h1_full). Accept-
+ * Encoding is "gzip" only: JSON shrinks, images are compressed already.
  *
  * Sharing. The multi handle already keeps one connection cache and one DNS cache for all
  * its easy handles, so the CURLSH shares TLS sessions (and DNS) only: putting connections
@@ -65,19 +71,20 @@
 
 #define SD_POOL_MAX 64
 #define SD_BODY_MAX ((size_t)1 << 30)       /* in-memory response bodies */
+#define SD_BODY_HINT_MAX ((size_t)64 << 20) /* most we allocate ahead on Content-Length */
 #define SD_ERRBODY_MAX ((size_t)64 << 10)   /* error bodies of GETs to a file */
 #define SD_RETRY_AFTER_MAX_MS 120000L
 #define SD_MAX_REDIRS 5L
 #define SD_AUTH_PREFIX "Authorization: Bearer "
 
-enum { X_RUNNING = 1, X_WAITING, X_DONE };
+enum { X_RUNNING = 1, X_QUEUED, X_WAITING, X_DONE };
 enum { SINK_NONE = 0, SINK_MEM, SINK_ERRMEM, SINK_FILE };
 
 /* One Authorization line, shared by the transfers that use the same bearer. */
 typedef struct sd_auth {
   int refs;
   struct curl_slist post_node; /* -> the constant POST headers */
-  struct curl_slist get_node;  /* alone */
+  struct curl_slist get_node;  /* -> the constant GET headers */
   size_t len;
   char line[];                 /* "Authorization: Bearer <key>" */
 } sd_auth;
@@ -85,7 +92,8 @@ typedef struct sd_auth {
 typedef struct sd_xfer {
   uint64_t id;
   struct sd_xfer *hnext;       /* hash chain */
-  struct sd_xfer *qnext;       /* done FIFO */
+  struct sd_xfer *qnext;       /* done FIFO, or the admission queue with qprev */
+  struct sd_xfer *qprev;
   sd_http *h;
   CURL *easy;
   sd_auth *auth;
@@ -94,6 +102,7 @@ typedef struct sd_xfer {
   int64_t retry_at;            /* us, monotonic */
   int64_t t_start;             /* us, monotonic */
   sd_http_method method;
+  int h1;                      /* cleartext: HTTP/1.1, one transfer per connection */
   const char *url;             /* the strings below live in this same allocation */
   const char *path;            /* NULL: body in memory */
   char *tmp_path;              /* "<path>.part-XXXXXX" when fd >= 0 */
@@ -117,20 +126,23 @@ struct sd_http {
   CURLM *multi;
   CURLSH *share;
   sd_http_config cfg;
-  char *user_agent;
+  char *ua_line;               /* "User-Agent: ..." */
   uint64_t next_id;
   sd_xfer **buckets;           /* live transfers by id */
   size_t nbuckets, nlive;
   sd_xfer **heap;              /* waiting retries, min-heap by retry_at */
   size_t nheap, capheap;
   sd_xfer *done_head, *done_tail;
+  sd_xfer *queue_head, *queue_tail; /* cleartext transfers waiting for a connection */
+  size_t h1_running;
   struct pollfd *pfd;          /* sockets curl watches */
   size_t npfd, cappfd;
   int *fdpos;                  /* fd -> index in pfd + 1; 0: absent */
   size_t capfdpos;
   struct pollfd *ready;        /* scratch for dispatch */
   size_t capready;
-  struct curl_slist *post_hdrs;
+  struct curl_slist *post_hdrs; /* Content-Type, Accept, "Expect:", User-Agent */
+  struct curl_slist *get_hdrs;  /* User-Agent */
   sd_auth *auth;               /* the last bearer's line */
   CURL *pool[SD_POOL_MAX];
   int npool;
@@ -367,7 +379,7 @@ static sd_auth *auth_get(sd_http *h, const char *bearer) {
   a->len = len;
   a->refs = 2; /* the cache and the caller */
   a->post_node = (struct curl_slist){.data = a->line, .next = h->post_hdrs};
-  a->get_node = (struct curl_slist){.data = a->line, .next = NULL};
+  a->get_node = (struct curl_slist){.data = a->line, .next = h->get_hdrs};
   auth_release(h->auth);
   h->auth = a;
   return a;
@@ -389,10 +401,9 @@ static int configure(sd_http *h, sd_xfer *x) {
   SET(CURLOPT_ERRORBUFFER, x->errbuf);
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_SHARE, h->share);
-  SET(CURLOPT_USERAGENT, h->user_agent);
   SET(CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms);
   SET(CURLOPT_TIMEOUT_MS, x->timeout_ms);
-  if (strncasecmp(x->url, "https:", 6) == 0) { /* h2 if ALPN offers it; wait to multiplex */
+  if (!x->h1) { /* h2 if ALPN offers it; wait to multiplex */
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     SET(CURLOPT_PIPEWAIT, 1L);
   } else {
@@ -402,7 +413,7 @@ static int configure(sd_http *h, sd_xfer *x) {
      * transfers; the ALPN verdict does). So plain http asks for 1.1 outright. */
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   }
-  SET(CURLOPT_ACCEPT_ENCODING, "");
+  SET(CURLOPT_ACCEPT_ENCODING, "gzip"); /* "" would rebuild curl's list at every setopt */
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
   SET(CURLOPT_TCP_KEEPALIVE, 1L); /* synchronous generations hold a connection idle */
   SET(CURLOPT_TCP_KEEPIDLE, 30L);
@@ -413,7 +424,7 @@ static int configure(sd_http *h, sd_xfer *x) {
     SET(CURLOPT_POSTFIELDS, x->body);
   } else {
     SET(CURLOPT_HTTPGET, 1L);
-    if (x->auth) SET(CURLOPT_HTTPHEADER, &x->auth->get_node);
+    SET(CURLOPT_HTTPHEADER, x->auth ? &x->auth->get_node : h->get_hdrs);
   }
   if (x->method == SD_HTTP_GET && !x->auth) {
     SET(CURLOPT_FOLLOWLOCATION, 1L);
@@ -475,10 +486,11 @@ static int tmp_open(sd_xfer *x) {
 static int mem_append(sd_xfer *x, const char *p, size_t n) {
   if (x->len + n + 1 > x->cap) {
     size_t want = x->len + n + 1, c = x->cap ? x->cap : 1024;
-    if (!x->cap) { /* size the first buffer from Content-Length when there is one */
+    if (!x->cap) { /* size the first buffer from Content-Length, within reason */
       curl_off_t cl = -1;
+      size_t most = x->sink == SINK_ERRMEM ? SD_ERRBODY_MAX : SD_BODY_HINT_MAX;
       if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
-          cl > 0 && (uint64_t)cl < SD_BODY_MAX)
+          cl > 0 && (uint64_t)cl <= most)
         c = (size_t)cl + 1;
     }
     while (c < want) c *= 2;
@@ -587,12 +599,51 @@ static void attempt_reset(sd_xfer *x) {
   x->done.message[0] = '\0';
 }
 
+/* Admission control for cleartext transfers. They are HTTP/1.1 (one transfer per
+ * connection), so at most max_connections of them can run; the rest wait in our FIFO
+ * instead of curl's pending list. With the socket API curl hands a freed connection to
+ * its own pending transfers first, so every transfer added later would run connection
+ * setup (URL parse, proxy lookup), fail, park, and run it again: that doubled curl's work
+ * per request at 100 in flight on 16 connections. TLS transfers go straight to curl: with
+ * HTTP/2 one connection carries ~100 streams, and curl's own limit stays the safety net.
+ * A queued attempt's timeout starts when it leaves the queue. */
+static int h1_full(const sd_http *h) {
+  return h->cfg.max_connections > 0 && h->h1_running >= (size_t)h->cfg.max_connections;
+}
+
+static int multi_add(sd_http *h, sd_xfer *x) {
+  if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) return -1;
+  x->state = X_RUNNING;
+  if (x->h1) h->h1_running++;
+  return 0;
+}
+
+static void multi_remove(sd_http *h, sd_xfer *x) {
+  curl_multi_remove_handle(h->multi, x->easy);
+  if (x->h1) h->h1_running--;
+}
+
+static void queue_unlink(sd_http *h, sd_xfer *x) {
+  if (x->qprev) x->qprev->qnext = x->qnext;
+  else h->queue_head = x->qnext;
+  if (x->qnext) x->qnext->qprev = x->qprev;
+  else h->queue_tail = x->qprev;
+  x->qnext = x->qprev = NULL;
+}
+
 static int attempt_start(sd_http *h, sd_xfer *x) {
   attempt_reset(x);
   x->done.attempts++;
-  if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) return -1;
-  x->state = X_RUNNING;
-  return 0;
+  if (x->h1 && (h->queue_head || h1_full(h))) {
+    x->qnext = NULL;
+    x->qprev = h->queue_tail;
+    if (h->queue_tail) h->queue_tail->qnext = x;
+    else h->queue_head = x;
+    h->queue_tail = x;
+    x->state = X_QUEUED;
+    return 0;
+  }
+  return multi_add(h, x);
 }
 
 /* Moves x to the done FIFO; its easy handle (already out of the multi) goes to the pool. */
@@ -664,7 +715,7 @@ static int schedule_retry(sd_http *h, sd_xfer *x) {
 static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
   CURL *e = x->easy;
   long status = 0, nconn = 0;
-  curl_multi_remove_handle(h->multi, e);
+  multi_remove(h, x);
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
   if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
     h->stats.connects += (uint64_t)nconn;
@@ -703,6 +754,15 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
   finish(h, x, code, rc);
 }
 
+/* Moves queued cleartext transfers into the multi while connections are free. */
+static void pump(sd_http *h) {
+  while (h->queue_head && !h1_full(h)) {
+    sd_xfer *x = h->queue_head;
+    queue_unlink(h, x);
+    if (multi_add(h, x) != 0) finish(h, x, SD_ENETWORK, CURLE_FAILED_INIT);
+  }
+}
+
 static void harvest(sd_http *h) {
   CURLMsg *m;
   int left;
@@ -713,6 +773,7 @@ static void harvest(sd_http *h) {
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
     if (priv) complete(h, (sd_xfer *)(void *)priv, rc);
   }
+  pump(h);
 }
 
 static void start_due_retries(sd_http *h, int64_t now) {
@@ -770,7 +831,9 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   sd_http_config cfg;
   sd_http_config_defaults(&cfg);
   if (c) cfg = *c;
-  const char *bad = cfg.connect_timeout_ms < 0 ? "connect_timeout_ms"
+  const char *ua = cfg.user_agent ? cfg.user_agent : "seedream/" SD_VERSION;
+  const char *bad = ua[strcspn(ua, "\r\n")]      ? "user_agent"
+                    : cfg.connect_timeout_ms < 0 ? "connect_timeout_ms"
                     : cfg.timeout_ms < 0       ? "timeout_ms"
                     : cfg.max_retries < 0      ? "max_retries"
                     : cfg.backoff_base_ms < 0  ? "backoff_base_ms"
@@ -778,7 +841,7 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
                     : cfg.max_connections < 0  ? "max_connections"
                                                : NULL;
   if (bad) {
-    sd_error_set(err, SD_EINVALID, bad, "%s must not be negative", bad);
+    sd_error_set(err, SD_EINVALID, bad, "invalid HTTP configuration: bad %s", bad);
     return NULL;
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -788,11 +851,13 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   sd_http *h = calloc(1, sizeof *h);
   if (!h) goto nomem;
   h->cfg = cfg;
-  h->user_agent = strdup(cfg.user_agent ? cfg.user_agent : "seedream/" SD_VERSION);
+  h->ua_line = malloc(sizeof "User-Agent: " + strlen(ua));
   h->multi = curl_multi_init();
   h->share = curl_share_init();
-  if (!h->user_agent || !h->multi || !h->share || live_grow(h) != 0) goto nomem;
-  h->cfg.user_agent = h->user_agent;
+  if (!h->ua_line || !h->multi || !h->share || live_grow(h) != 0) goto nomem;
+  strcpy(h->ua_line, "User-Agent: ");
+  strcat(h->ua_line, ua);
+  h->cfg.user_agent = h->ua_line + sizeof "User-Agent: " - 1;
   int fail = 0;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, (void *)h) != CURLM_OK;
@@ -802,13 +867,16 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK;
   fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK;
   if (fail) goto nomem;
-  static const char *const post_headers[] = {"Content-Type: application/json",
-                                             "Accept: application/json", "Expect:"};
+  /* Constant headers, built once; the User-Agent is one of them rather than
+   * CURLOPT_USERAGENT, which curl would copy and format again for every request. */
+  const char *const post_headers[] = {"Content-Type: application/json",
+                                      "Accept: application/json", "Expect:", h->ua_line};
   for (size_t i = 0; i < sizeof post_headers / sizeof *post_headers; i++) {
     struct curl_slist *l = curl_slist_append(h->post_hdrs, post_headers[i]);
     if (!l) goto nomem;
     h->post_hdrs = l;
   }
+  if (!(h->get_hdrs = curl_slist_append(NULL, h->ua_line))) goto nomem;
   h->rng = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)h;
   return h;
 nomem:
@@ -848,12 +916,13 @@ void sd_http_free(sd_http *h) {
   if (h->share) curl_share_cleanup(h->share);
   auth_release(h->auth);
   curl_slist_free_all(h->post_hdrs);
+  curl_slist_free_all(h->get_hdrs);
   free(h->buckets);
   free(h->heap);
   free(h->pfd);
   free(h->fdpos);
   free(h->ready);
-  free(h->user_agent);
+  free(h->ua_line);
   free(h);
 }
 
@@ -896,6 +965,7 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   x->h = h;
   x->fd = -1;
   x->method = r->method;
+  x->h1 = strncasecmp(x->url, "https:", 6) != 0;
   x->retry_after = -1;
   x->done.retry_after = -1;
   x->timeout_ms = r->timeout_ms ? r->timeout_ms : h->cfg.timeout_ms;
@@ -928,13 +998,16 @@ int sd_http_cancel(sd_http *h, uint64_t id) {
   sd_xfer *x = h ? live_find(h, id) : NULL;
   if (!x) return 0;
   if (x->state == X_RUNNING) {
-    curl_multi_remove_handle(h->multi, x->easy);
+    multi_remove(h, x);
     x->done.status = x->hdr_status;
+  } else if (x->state == X_QUEUED) {
+    queue_unlink(h, x);
   } else {
     heap_remove(h, x);
   }
   x->done.message[0] = '\0';
   finish(h, x, SD_ECANCELLED, CURLE_OK);
+  pump(h);
   return 1;
 }
 
@@ -953,7 +1026,9 @@ int sd_http_perform(sd_http *h, long wait_ms, sd_error *err) {
     }
     harvest(h);
     int64_t t = 0; /* ms to wait, rounded up so that timers are due when poll returns */
-    if (wait_ms > 0 && !h->done_head && h->nlive) {
+    /* with nothing on the wire this still sleeps the wait: the caller (a blocking wait on
+     * a poll timer) must not spin */
+    if (wait_ms > 0 && !h->done_head) {
       t = (deadline - now + 999) / 1000;
       if (ct >= 0 && ct < t) t = ct;
       if (h->nheap) {
@@ -965,7 +1040,7 @@ int sd_http_perform(sd_http *h, long wait_ms, sd_error *err) {
     if (n > 0 && dispatch(h, err) != 0) return -1;
     harvest(h);
     now = now_us();
-    if (wait_ms <= 0 || h->done_head || !h->nlive || now >= deadline) break;
+    if (wait_ms <= 0 || h->done_head || now >= deadline) break;
   }
   return (int)h->nlive;
 }

@@ -162,8 +162,8 @@ function Client:submit(req, opts)
   req = self:_resolve(req)
   local body, uuid, max_images, key = core.prepare(req, true)
   if not body then return nil, note_file(errors.from_core(uuid), req) end
-  local key = secrets[self]
-  if not key or key == "" then
+  local api_key = secrets[self]
+  if not api_key or api_key == "" then
     return nil, errors.new { code = "missing_key",
       message = "no API key: pass api_key to seedream.client{} or set RUNWARE_API_KEY" }
   end
@@ -253,12 +253,12 @@ end
 local BATCH, BATCH_BYTES = 64, 65536
 
 function Client:_send(tasks, body, timeout)
-  local key = secrets[self]
+  local api_key = secrets[self]
   if self.journal then
     -- journaled (and fsynced) before it is sent: a run killed now can still find it
     for _, task in ipairs(tasks) do self.journal:submitted(task) end
   end
-  local id, err = self.http:post(self.url, key, body, timeout)
+  local id, err = self.http:post(self.url, api_key, body, timeout)
   if id then self.counters.submit_requests = self.counters.submit_requests + 1 end
   for _, task in ipairs(tasks) do
     if id then
@@ -280,7 +280,6 @@ end
 
 -- Sends queued tasks while slots are free, and the batched poll when it is due.
 function Client:_dispatch(t)
-  local key = secrets[self]
   local batch, parts, timeout = { batch = true }, {}, 0
   local function flush()
     if #batch == 0 then return end
@@ -310,7 +309,7 @@ function Client:_dispatch(t)
       list[#list + 1] = task
       uuids[#uuids + 1] = task.taskUUID
     end
-    local id = self.http:post(self.url, key, protocol.poll_body(uuids))
+    local id = self.http:post(self.url, secrets[self], protocol.poll_body(uuids))
     if id then
       self.requests[id] = { poll = list }
       self.poll_busy = true

@@ -29,7 +29,7 @@ typedef struct server {
   volatile int stop;
   int ok_hits, flaky_hits, flaky_mismatch, always_hits, r429_hits, drop_hits;
   char *flaky_body;
-  char last_auth[256];
+  char last_auth[256], last_ua[256];
   unsigned char file[FILE_LEN];
 } server;
 
@@ -107,9 +107,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   }
   if (strcmp(url, "/ok") == 0) {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
     pthread_mutex_lock(&S.mu);
     S.ok_hits++;
     snprintf(S.last_auth, sizeof S.last_auth, "%s", auth ? auth : "");
+    snprintf(S.last_ua, sizeof S.last_ua, "%s", ua ? ua : "");
     pthread_mutex_unlock(&S.mu);
     return echo(c, method, cx);
   }
@@ -322,6 +324,10 @@ static void test_validation(void) {
   c.max_retries = -2;
   CHECK(sd_http_new(&c, &err) == NULL);
   CHECK_STR(err.field, "max_retries");
+  sd_http_config_defaults(&c);
+  c.user_agent = "x\r\nX-Evil: 1";
+  CHECK(sd_http_new(&c, &err) == NULL);
+  CHECK_STR(err.field, "user_agent");
   sd_http_free(h);
   sd_http_free(NULL);
 }
@@ -341,6 +347,9 @@ static void test_post_roundtrip(void) {
   CHECK_STR(d.body, "{\"method\":\"POST\",\"auth\":\"Bearer test-key-1\",\"ct\":\"application/json\","
                     "\"body\":[{\"taskType\":\"x\"}]}");
   CHECK_EQ_INT(d.body_len, strlen(d.body ? d.body : ""));
+  pthread_mutex_lock(&S.mu);
+  CHECK(strncmp(S.last_ua, "seedream/", 9) == 0);
+  pthread_mutex_unlock(&S.mu);
   sd_http_done_clear(&d);
   CHECK(d.body == NULL && d.content_type == NULL);
 
@@ -630,6 +639,50 @@ static void test_no_head_of_line(void) {
   sd_http_free(h);
 }
 
+/* Cleartext transfers beyond max_connections wait in the transport's own queue. */
+static void test_queue(void) {
+  sd_http_config c;
+  sd_http_config_defaults(&c);
+  c.max_connections = 2;
+  c.user_agent = "custom-agent/9";
+  sd_error err;
+  sd_http *h = sd_http_new(&c, &err);
+  uint64_t slow[2], ok[3];
+  for (int i = 0; i < 2; i++) {
+    sd_http_request r = req(SD_HTTP_POST, url_of("/slow"), "k", "{}");
+    slow[i] = sd_http_start(h, &r, &err);
+  }
+  for (int i = 0; i < 3; i++) {
+    sd_http_request r = req(SD_HTTP_GET, url_of("/ok"), NULL, NULL);
+    ok[i] = sd_http_start(h, &r, &err);
+  }
+  for (int i = 0; i < 5; i++) CHECK_EQ_INT(sd_http_perform(h, 10, &err), 5);
+  sd_http_done d;
+  CHECK_EQ_INT(sd_http_next(h, &d), 0); /* the /ok ones wait for a connection */
+  CHECK_EQ_INT(sd_http_cancel(h, ok[1]), 1); /* a queued one */
+  CHECK(sd_http_next(h, &d));
+  CHECK_EQ_INT(d.id, ok[1]);
+  CHECK_EQ_INT(d.code, SD_ECANCELLED);
+  sd_http_done_clear(&d);
+  CHECK_EQ_INT(sd_http_cancel(h, slow[0]), 1); /* frees a connection: ok[0] starts */
+  CHECK(wait_for(h, ok[0], &d, 5));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 200);
+  sd_http_done_clear(&d);
+  pthread_mutex_lock(&S.mu);
+  CHECK_STR(S.last_ua, "custom-agent/9");
+  pthread_mutex_unlock(&S.mu);
+  CHECK(wait_for(h, ok[2], &d, 5));
+  CHECK_EQ_INT(d.code, SD_OK);
+  sd_http_done_clear(&d);
+  CHECK_EQ_INT(sd_http_cancel(h, slow[1]), 1);
+  sd_http_stats st;
+  sd_http_get_stats(h, &st);
+  CHECK_EQ_INT(st.started, 5);
+  CHECK_EQ_INT(st.finished, 5);
+  sd_http_free(h);
+}
+
 #define NCONC 200
 static void test_concurrency(void) {
   sd_http *h = new_http(0, 10);
@@ -671,6 +724,7 @@ static void test_free_in_flight(const char *dir) {
   sd_http_config c;
   sd_http_config_defaults(&c);
   c.backoff_base_ms = c.backoff_max_ms = 20000;
+  c.max_connections = 4; /* so that one transfer waits in the queue */
   sd_error err;
   sd_http *h = sd_http_new(&c, &err);
   char path[512];
@@ -678,12 +732,12 @@ static void test_free_in_flight(const char *dir) {
   sd_http_request r = req(SD_HTTP_GET, url_of("/slowfile"), NULL, NULL);
   r.file_path = path;
   CHECK(sd_http_start(h, &r, &err) > 0);
-  for (int i = 0; i < 3; i++) {
+  r = req(SD_HTTP_POST, url_of("/always503"), "k", "{}");
+  CHECK(sd_http_start(h, &r, &err) > 0);
+  for (int i = 0; i < 5; i++) { /* 3 of them run, 2 wait in the queue */
     r = req(SD_HTTP_POST, url_of("/slow"), "k", "{\"big\":1}");
     CHECK(sd_http_start(h, &r, &err) > 0);
   }
-  r = req(SD_HTTP_POST, url_of("/always503"), "k", "{}");
-  CHECK(sd_http_start(h, &r, &err) > 0);
   sd_http_stats st = {0};
   double end = now_s() + 8;
   while (now_s() < end && (count_parts(dir) == 0 || st.retries == 0)) {
@@ -693,7 +747,7 @@ static void test_free_in_flight(const char *dir) {
   CHECK_EQ_INT(count_parts(dir), 1);
   CHECK_EQ_INT(st.retries, 1);
   CHECK_EQ_INT(st.finished, 0);
-  CHECK_EQ_INT(sd_http_perform(h, 0, &err), 5);
+  CHECK_EQ_INT(sd_http_perform(h, 0, &err), 7);
   sd_http_free(h);
   CHECK_EQ_INT(count_parts(dir), 0);
   CHECK(access(path, F_OK) != 0);
@@ -717,6 +771,7 @@ int main(void) {
   RUN(test_files(dir));
   RUN(test_nonblocking_cancel_fds());
   RUN(test_no_head_of_line());
+  RUN(test_queue());
   RUN(test_concurrency());
   RUN(test_free_in_flight(dir));
   rmdir(dir);
