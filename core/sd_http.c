@@ -108,6 +108,7 @@ typedef struct sd_xfer {
   char *tmp_path;              /* "<path>.part-XXXXXX" when fd >= 0 */
   const char *body;
   size_t body_len;
+  char *owned_body;            /* a body handed over by the caller (take_body): freed here */
   int fd;
   int max_retries;
   long timeout_ms;
@@ -684,6 +685,9 @@ static void finish(sd_http *h, sd_xfer *x, sd_code code, CURLcode rc) {
   free(x->buf);
   x->buf = NULL;
   x->len = x->cap = 0;
+  free(x->owned_body);       /* no more attempts: a large request body goes now */
+  x->owned_body = NULL;
+  x->body = NULL;
   live_remove(h, x);
   x->state = X_DONE;
   x->qnext = NULL;
@@ -887,6 +891,7 @@ nomem:
 
 static void xfer_destroy(sd_xfer *x) {
   tmp_discard(x);
+  free(x->owned_body);
   free(x->buf);
   free(x->done.body);
   free(x->done.content_type);
@@ -942,6 +947,8 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   }
   const char *bearer = r->bearer && *r->bearer ? r->bearer : NULL;
   size_t ulen = strlen(r->url), blen = r->method == SD_HTTP_POST ? r->body_len : 0;
+  int take = r->method == SD_HTTP_POST && r->take_body && r->body;
+  if (take) blen = 0;                        /* not copied: the record points at it */
   size_t plen = r->file_path ? strlen(r->file_path) : 0;
   size_t size = sizeof(sd_xfer) + ulen + 1 + blen + 1 + (r->file_path ? 2 * plen + 14 : 0);
   if (h->nlive + 1 > h->nbuckets && live_grow(h) != 0) goto nomem;
@@ -957,6 +964,10 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   x->body = p;
   x->body_len = blen;
   p += blen + 1;
+  if (take) {
+    x->body = r->body;
+    x->body_len = r->body_len;
+  }
   if (r->file_path) {
     memcpy(p, r->file_path, plen + 1);
     x->path = p;
@@ -987,6 +998,7 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
     free(x);
     goto nomem;
   }
+  if (take) x->owned_body = (char *)r->body;   /* ours only once the start succeeded */
   h->stats.started++;
   return x->id;
 nomem:

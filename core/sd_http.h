@@ -48,6 +48,10 @@ typedef struct sd_http_request {
   const char *file_path;
   long timeout_ms;          /* 0: the config's timeout_ms */
   int max_retries;          /* -1: the config's max_retries */
+  /* POST only: 1 hands body (which must come from malloc) over to the transport instead of
+   * copying it; it is freed when the transfer ends. Only a successful start takes it: on
+   * failure the body is still the caller's. For request bodies of hundreds of MB. */
+  int take_body;
 } sd_http_request;
 
 /* Starts a transfer; returns its id (> 0) or 0 with err set. Does no I/O itself. */

@@ -43,6 +43,18 @@ describe("reference images", function()
     end
   end)
 
+  it("14 files make a large body that is sent from C memory, byte for byte", function()
+    local img = assert(client:generate(h.req { outputType = "base64Data" }))[1]
+    local refs = {}
+    for i = 1, 14 do refs[i] = seedream.file(assert(img:save(dir .. "/big" .. i .. ".jpg"))) end
+    local t = assert(client:submit(h.req { inputs = { referenceImages = refs } }))
+    assert.are.equal("userdata", type(t.body))             -- a seedream.Body, not a string
+    assert(t:wait())
+    local sent = refs_sent()
+    assert.are.equal(14, #sent)
+    for i = 1, 14 do assert.are.equal("data:image/jpeg;base64," .. img.imageBase64Data, sent[i]) end
+  end)
+
   it("an earlier result can be passed directly and becomes its imageUUID", function()
     local first = assert(client:generate(h.req()))[1]
     assert(client:generate(h.req { referenceImages = { first } }))

@@ -292,7 +292,8 @@ function Client:_dispatch(t)
     self.qhead = self.qhead + 1
     if task.status == "queued" then
       local left = math.max(task.deadline - t, 0.001)
-      if task.delivery == "async" and #task.body <= BATCH_BYTES then
+      if task.delivery == "async" and type(task.body) == "string"
+         and #task.body <= BATCH_BYTES then
         batch[#batch + 1] = task
         parts[#parts + 1] = task.body:sub(2, -2)       -- the task object inside "[...]"
         if left > timeout then timeout = left end

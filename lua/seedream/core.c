@@ -24,7 +24,8 @@ int lsd_push_error(lua_State *L, const sd_error *err) {
   return 2;
 }
 
-/* prepare(req [, as_array]) -> json, taskUUID, max_images, key | nil, err
+/* prepare(req [, as_array]) -> body, taskUUID, max_images, key | nil, err
+ * body is a Lua string, or a seedream.Body userdata above LSD_INLINE_BODY_MAX bytes.
  * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
  * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
  * files given with seedream.file are streamed into the body here, encoded once. key names
@@ -65,8 +66,12 @@ static int lsd_prepare(lua_State *L) {
     sd_value_free(req);
     return luaL_error(L, "seedream: out of memory writing a request");
   }
-  lua_pushlstring(L, json, len);
-  free(json);
+  if (len > LSD_INLINE_BODY_MAX) {
+    lsd_push_body(L, json, len);              /* held once, handed to the transport */
+  } else {
+    lua_pushlstring(L, json, len);
+    free(json);
+  }
   uuid = sd_object_get(req, "taskUUID");
   lua_pushlstring(L, uuid->u.str.s, uuid->u.str.len);
   lua_pushinteger(L, sd_request_max_images(req));
@@ -192,6 +197,7 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
   };
   lsd_open_http(L);
   lsd_open_file(L);
+  lsd_open_body(L);
   luaL_newlib(L, funcs);
   push_limits(L);
   lua_setfield(L, -2, "limits");

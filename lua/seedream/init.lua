@@ -80,6 +80,7 @@ function M.drive(wait)
   return true
 end
 scheduler.drive = M.drive
+require("seedream.workflow").install(M, client.Client)
 
 --- Waits for every task; returns `results, errs`: two tables indexed like `tasks`
 -- (`results[i]` the images of task i, or `errs[i]` its error).

@@ -30,4 +30,11 @@ void lsd_open_file(lua_State *L);
 /* The path of a seedream.File at idx, or NULL if the value is not one. */
 const char *lsd_file_path(lua_State *L, int idx);
 
+/* seedream.Body: large request bodies stay in C memory (lsd_body.c). */
+#define LSD_INLINE_BODY_MAX 65536   /* smaller bodies are plain Lua strings */
+void lsd_open_body(lua_State *L);
+void lsd_push_body(lua_State *L, char *data, size_t len);   /* takes data (malloc'd) */
+char *lsd_body_take(lua_State *L, int idx, size_t *len);   /* NULL if not a Body */
+void lsd_body_release(lua_State *L, int idx);
+
 #endif

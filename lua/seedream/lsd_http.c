@@ -72,17 +72,22 @@ static int start(lua_State *L, lsd_http *u, sd_http_request *r) {
   return 1;
 }
 
-/* http:post(url, bearer|nil, body [, timeout_s [, retries]]) -> id | nil, err */
+/* http:post(url, bearer|nil, body [, timeout_s [, retries]]) -> id | nil, err
+ * body: a string (copied) or a seedream.Body (handed over: usable once). */
 static int http_post(lua_State *L) {
   lsd_http *u = check_http(L);
   sd_http_request r = {0};
   r.method = SD_HTTP_POST;
   r.url = luaL_checkstring(L, 2);
   r.bearer = luaL_optstring(L, 3, NULL);
-  r.body = luaL_checklstring(L, 4, &r.body_len);
+  r.body = lsd_body_take(L, 4, &r.body_len);
+  if (r.body) r.take_body = 1;              /* a Body: handed over, not copied */
+  else r.body = luaL_checklstring(L, 4, &r.body_len);
   r.timeout_ms = opt_ms(L, 5, 0);
   r.max_retries = (int)luaL_optinteger(L, 6, -1);
-  return start(L, u, &r);
+  if (start(L, u, &r) != 1) return 2;
+  if (r.take_body) lsd_body_release(L, 4);
+  return 1;
 }
 
 /* http:get(url [, file_path [, timeout_s [, retries]]]) -> id | nil, err (never a bearer) */

@@ -1,0 +1,192 @@
+#!/bin/sh
+# bench/run.sh: seedream's benchmarks (`make bench` runs this after `make all`).
+#
+# Every figure is printed next to a baseline measured in the same run, as a ratio. Only
+# 127.0.0.1 is used: each section starts its own build/seedream-emulator on a free port and
+# stops it (by its pid) afterwards. Output: a table on stdout, the same figures as JSON in
+# build/bench/results.json, the raw JSON lines of every program in build/bench/*.jsonl.
+# Takes 30-40 s on 2 cores; see bench/README.md for what each section measures.
+#
+# Environment: LUA (lua5.4), CC (cc), BENCH_REPS (5: runs of each program of benchmark 1,
+# interleaved, the best kept), BENCH_ONLY (e.g. "1 3": run only those sections).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+LUA=${LUA:-lua5.4}
+CC=${CC:-cc}
+REPS=${BENCH_REPS:-5}
+ONLY=${BENCH_ONLY:-1 2 3 4 5}
+OUT=build/bench
+KEY=bench-key
+EMU=build/seedream-emulator
+export LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;"
+export LUA_CPATH="$ROOT/build/?.so;;"
+
+for f in build/libseedream_core.a build/seedream/core.so "$EMU"; do
+  [ -e "$f" ] || { echo "bench: $f is missing: run 'make all' first" >&2; exit 1; }
+done
+mkdir -p "$OUT"
+rm -f "$OUT"/*.jsonl "$OUT"/results.json
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/seedream-bench.XXXXXX")
+EMU_PID=
+FAILED=
+
+stop_emu() {
+  if [ -n "$EMU_PID" ]; then
+    kill -TERM "$EMU_PID" 2>/dev/null
+    wait "$EMU_PID" 2>/dev/null
+    EMU_PID=
+  fi
+}
+cleanup() { stop_emu; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "bench: $*" >&2; FAILED="$FAILED $1"; }
+
+# start_emu ARGS...: starts an emulator (stopping the previous one), sets EMU_URL.
+start_emu() {
+  stop_emu
+  : > "$TMP/emu.url"
+  "$EMU" --port 0 --api-key "$KEY" --quiet "$@" > "$TMP/emu.url" 2> "$TMP/emu.err" &
+  EMU_PID=$!
+  i=0
+  while [ ! -s "$TMP/emu.url" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  EMU_URL=$(head -n 1 "$TMP/emu.url")
+  case "$EMU_URL" in
+    http://127.0.0.1:*/v1) return 0 ;;
+  esac
+  echo "bench: the emulator did not start:" >&2
+  cat "$TMP/emu.err" >&2
+  return 1
+}
+
+# emit FILE CMD...: runs CMD, appends its last stdout line (JSON) to FILE; 1 on failure.
+emit() {
+  file=$1
+  shift
+  if "$@" > "$TMP/out" 2> "$TMP/err"; then rc=0; else rc=$?; fi
+  line=$(tail -n 1 "$TMP/out")
+  case "$line" in
+    "{"*) printf '%s\n' "$line" >> "$OUT/$file" ;;
+    *) rc=${rc:-1}; [ "$rc" -ne 0 ] || rc=1 ;;
+  esac
+  if [ "$rc" -ne 0 ]; then
+    echo "bench: failed ($rc): $*" >&2
+    tail -n 5 "$TMP/err" >&2
+    return 1
+  fi
+  return 0
+}
+
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+CFLAGS_B="-O2 -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Icore"
+$CC $CFLAGS_B -o "$OUT/raw_multi" bench/raw_multi.c build/libseedream_core.a -lcurl -luuid \
+  || { echo "bench: cannot build bench/raw_multi.c" >&2; exit 1; }
+$CC $CFLAGS_B -o "$OUT/core_http" bench/core_http.c build/libseedream_core.a -lcurl -luuid \
+  || { echo "bench: cannot build bench/core_http.c" >&2; exit 1; }
+$CC $CFLAGS_B -o "$OUT/b64" bench/b64.c build/libseedream_core.a -lcurl -luuid \
+  || { echo "bench: cannot build bench/b64.c" >&2; exit 1; }
+TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# CPU ticks (user+sys) the running emulator has used so far.
+emu_ticks() { awk '{ print $14 + $15 }' "/proc/$EMU_PID/stat" 2>/dev/null || echo 0; }
+
+# timed FILE WHO CMD...: emit, and add the emulator's CPU during CMD to emu_cpu.jsonl.
+timed() {
+  file=$1 who=$2
+  shift 2
+  e0=$(emu_ticks)
+  emit "$file" "$@"
+  rc=$?
+  e1=$(emu_ticks)
+  printf '{"who":"%s","ticks":%s,"tck":%s}\n' "$who" "$((e1 - e0))" "$TCK" >> "$OUT/emu_cpu.jsonl"
+  return $rc
+}
+
+T0=$(date +%s)
+echo "seedream benchmarks: sections $ONLY (build/bench/results.json) ..." >&2
+
+# The baseline process of sections 2 and 4: the peak RSS of a bare `require "seedream"`.
+for _ in 1 2 3; do
+  emit base.jsonl "$LUA" -e 'require "seedream"
+    for l in io.lines("/proc/self/status") do
+      local v = l:match("^VmHWM:%s*(%d+)")
+      if v then io.write(("{\"hwm_kb\":%d}\n"):format(tonumber(v))) end
+    end' || fail base
+done
+
+# 1. CPU per task: seedream vs the raw libcurl floor (N=1000, 16 in flight, no latency).
+if want 1; then
+  echo "  1. tasks: raw libcurl vs seedream, $REPS runs each" >&2
+  if start_emu; then
+    # one untimed pass of each first: the emulator's tables and both programs' files warm
+    "$OUT/raw_multi" "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
+    "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
+    r=0
+    while [ $r -lt "$REPS" ]; do
+      timed raw.jsonl raw "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 || fail tasks
+      timed raw_sdopts.jsonl raw_sdopts "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 sdopts \
+        || fail tasks
+      timed core_http.jsonl core_http "$OUT/core_http" "$EMU_URL" "$KEY" 1000 16 || fail tasks
+      timed tasks.jsonl seedream "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 1000 16 || fail tasks
+      r=$((r + 1))
+    done
+  else fail tasks; fi
+fi
+
+# 2. Peak RSS with 1,000 tasks in flight (emulator latency 3 s keeps them in flight).
+if want 2; then
+  echo "  2. peak RSS, 1,000 tasks in flight (async, then sync)" >&2
+  if start_emu --latency-ms 3000; then
+    # the floor: libcurl alone, 1 and then 1,000 requests on the wire
+    emit raw_rss.jsonl "$OUT/raw_multi" "$EMU_URL" "$KEY" 1 1 rss || fail rss_raw
+    emit raw_rss.jsonl "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 1000 rss || fail rss_raw
+    emit rss.jsonl "$LUA" bench/rss.lua "$EMU_URL" "$KEY" 1000 async || fail rss_async
+    emit rss.jsonl "$LUA" bench/rss.lua "$EMU_URL" "$KEY" 1000 sync || fail rss_sync
+  else fail rss; fi
+fi
+
+# 3. HTTP requests per poll cycle with K = 1, 100, 1000 async tasks (latency 2 s).
+if want 3; then
+  echo "  3. poll requests per cycle, K = 1, 100, 1000" >&2
+  if start_emu --latency-ms 2000; then
+    for k in 1 100 1000; do
+      emit polls.jsonl "$LUA" bench/polls.lua "$EMU_URL" "$KEY" $k || fail polls
+    done
+  else fail polls; fi
+fi
+stop_emu
+
+# 4. Reference images: 14 files of 10 MB through core.prepare; raw C base64 as reference.
+if want 4; then
+  echo "  4. reference images: 14 x 10 MB through prepare; raw base64" >&2
+  mkdir -p "$TMP/refs"
+  if emit refs_make.jsonl "$LUA" bench/refs.lua make "$TMP/refs" 14 10000000; then
+    for _ in 1 2 3; do
+      emit refs.jsonl "$LUA" bench/refs.lua encode "$TMP/refs" 14 || fail refs
+    done
+  else fail refs; fi
+  rm -rf "$TMP/refs"
+  emit b64.jsonl "$OUT/b64" 140 3 || fail b64
+fi
+
+# 5. Downloads: 100 generated 2048x2048 JPGs, client:download vs curl --parallel (16).
+if want 5; then
+  echo "  5. downloads: 100 images, seedream vs curl --parallel-max 16" >&2
+  if start_emu; then
+    mkdir -p "$TMP/dl"
+    emit downloads.jsonl "$LUA" bench/downloads.lua "$EMU_URL" "$KEY" "$TMP/dl" 100 3 \
+      || fail downloads
+  else fail downloads; fi
+  stop_emu
+fi
+
+T1=$(date +%s)
+"$LUA" bench/report.lua "$OUT" "$((T1 - T0))" "$FAILED" || FAILED="$FAILED report"
+if [ -n "$FAILED" ]; then
+  echo "bench: FAILED:$FAILED" >&2
+  exit 1
+fi
+exit 0

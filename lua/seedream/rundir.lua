@@ -1,0 +1,654 @@
+--- Run directories: the images of a workflow in one directory, with `manifest.json`,
+-- `gallery.html` and `journal.jsonl`, an append-only log (one JSON line per event, each
+-- fsynced) of every task submitted and finished. The journal makes a run resumable:
+-- running the same script again on the same directory replays every finished task
+-- (nothing is sent or paid again) and polls the tasks that were submitted but never seen
+-- finished, instead of sending them again.
+--
+--     local run = assert(seedream.run_dir("out/story"))
+--     local client = assert(run:client{ budget = 2 })   -- any seedream.client option
+--     ... client:generate / series / refine ...
+--     run:finish()                                       -- waits for the downloads
+--
+-- A task is identified by its request's key (a hash of the request without its taskUUID):
+-- the n-th task of a given request in a run is matched with the n-th one journaled.
+-- Two processes must not use one directory at the same time.
+-- @module seedream.rundir
+local core = require "seedream.core"
+local errors = require "seedream.error"
+local image = require "seedream.image"
+local scheduler = require "seedream.scheduler"
+local cjson = require("cjson").new()
+
+local M = {}
+M.FORMAT = "seedream-run/1"
+
+-- ---- JSON: sorted keys (readable, diffable manifests), no escaped slashes ----
+
+local ARRAY = { __name = "seedream.json.array" }
+--- Marks a table as a JSON array (so that an empty one is written `[]`).
+local function array(t) return setmetatable(t or {}, ARRAY) end
+M.array = array
+
+local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c) return ESC[c] or ("\\u%04x"):format(c:byte()) end) .. '"'
+end
+
+local function enc(v, ind, cur, out)
+  local tv = type(v)
+  if tv == "string" then out[#out + 1] = quote(v)
+  elseif tv == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
+    elseif math.type(v) == "integer" or (v == math.floor(v) and math.abs(v) < 2^53) then
+      out[#out + 1] = ("%d"):format(v)
+    else out[#out + 1] = ("%.14g"):format(v) end
+  elseif tv == "boolean" then out[#out + 1] = tostring(v)
+  elseif tv ~= "table" then out[#out + 1] = "null"
+  else
+    local inner = ind and cur .. ind
+    local nl, close = ind and ("\n" .. inner) or "", ind and ("\n" .. cur) or ""
+    local keys, n = {}, #v
+    for k in pairs(v) do keys[#keys + 1] = k end
+    if getmetatable(v) == ARRAY or (n > 0 and #keys == n) then
+      if n == 0 then out[#out + 1] = "[]" return end
+      for i = 1, n do
+        out[#out + 1] = (i > 1 and "," or "[") .. nl
+        enc(v[i], ind, inner, out)
+      end
+      out[#out + 1] = close .. "]"
+      return
+    end
+    if #keys == 0 then out[#out + 1] = "{}" return end
+    for i, k in ipairs(keys) do keys[i] = { tostring(k), v[k] } end
+    table.sort(keys, function(a, b) return a[1] < b[1] end)
+    for i, kv in ipairs(keys) do
+      out[#out + 1] = (i > 1 and "," or "{") .. nl .. quote(kv[1]) .. (ind and ": " or ":")
+      enc(kv[2], ind, inner, out)
+    end
+    out[#out + 1] = close .. "}"
+  end
+end
+
+--- JSON text of a value; `indent` (e.g. "  ") pretty-prints. Object keys are sorted.
+function M.encode(v, indent)
+  local out = {}
+  enc(v, indent, "", out)
+  return table.concat(out)
+end
+
+local function normalize(v)
+  if v == cjson.null then return nil end
+  if type(v) == "number" and v == math.floor(v) and math.abs(v) < 2^53 then
+    return math.tointeger(v) or v
+  end
+  if type(v) == "table" then for k, x in pairs(v) do v[k] = normalize(x) end end
+  return v
+end
+
+--- Decodes JSON text: integral numbers become integers, nulls are dropped.
+-- @return the value, or `nil, message`
+function M.decode(s)
+  local ok, v = pcall(cjson.decode, s)
+  if not ok then return nil, tostring(v) end
+  return normalize(v)
+end
+
+local Run = {}
+Run.__index = Run
+Run.__name = "seedream.Run"
+M.Run = Run
+
+-- Flushes a file to disk (the binding's fsync; a no-op where it is missing).
+local fsync = core.fsync or function() return true end
+
+local function iso(t) return t and os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) or nil end
+local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local function exists(path)
+  local f = path and io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- ---- sanitising requests (no inline image data, no secrets) ----
+
+local function placeholder(s)
+  if s:sub(1, 5) == "data:" then return ("<data URI %d bytes>"):format(#s) end
+  return ("<base64 %d bytes>"):format(#s)
+end
+
+local function ref_view(r)
+  local t = type(r)
+  if t == "string" then
+    if core.is_uuid(r) or r:match("^https?://") then return r end
+    return placeholder(r)
+  elseif t == "table" and image.is(r) then
+    return r.imageUUID or (r.imageURL or "<image>")
+  elseif t == "userdata" then
+    local ok, p = pcall(function() return r.path end)
+    return "<file " .. tostring(ok and p or "?") .. ">"
+  end
+  return "<" .. t .. ">"
+end
+
+local SECRET = { api_key = true, apiKey = true, Authorization = true, authorization = true }
+
+local function clean(v, key)
+  local t = type(v)
+  if t == "string" then
+    if v:sub(1, 5) == "data:" and #v > 64 then return placeholder(v) end
+    return v
+  elseif t == "table" then
+    if image.is(v) then return ref_view(v) end
+    local out = {}
+    for k, x in pairs(v) do
+      if not SECRET[k] then
+        if k == "referenceImages" and type(x) == "table" then
+          local list = array()
+          for i, r in ipairs(x) do list[i] = ref_view(r) end
+          out[k] = list
+        else
+          out[k] = clean(x, k)
+        end
+      end
+    end
+    return out
+  elseif t == "userdata" or t == "function" or t == "thread" then
+    return ref_view(v)
+  end
+  return v
+end
+
+--- A copy of a request fit for the manifest: reference images that are inline data
+-- become `"<data URI 12345 bytes>"` / `"<base64 ... bytes>"`, local files `"<file path>"`,
+-- image tables their imageUUID; keys that could hold secrets are dropped.
+function M.sanitize(req) return clean(req) end
+
+-- A plain image item, without inline data.
+local function item_of(img, task)
+  local seed = img.seed
+  if type(seed) == "number" then seed = math.tointeger(seed) or seed end
+  return { imageUUID = img.imageUUID, imageURL = img.imageURL, seed = seed, cost = img.cost,
+           index = img.index, taskUUID = img.taskUUID or task.taskUUID, format = img.format,
+           NSFWContent = img.NSFWContent, planned = img.planned or nil }
+end
+
+-- ---- opening, loading the journal ----
+
+--- Opens (creating it if needed) a run directory and reads its journal.
+-- Options: `on_event(ev, data, run)` (see `Run:on`), `title` (for the gallery),
+-- `gallery` (false: no gallery.html).
+-- @treturn Run|nil the run
+-- @return err
+function M.open(dir, opts)
+  if type(dir) ~= "string" or dir == "" then
+    error("bad argument #1 to 'run_dir' (directory path expected)", 2)
+  end
+  opts = opts or {}
+  dir = dir:gsub("(.)/+$", "%1")
+  if not os.execute("mkdir -p " .. shq(dir) .. " 2>/dev/null") then
+    return nil, errors.new { code = "io", message = "cannot create the directory " .. dir }
+  end
+  local self = setmetatable({
+    dir = dir, manifest_path = dir .. "/manifest.json", gallery_path = dir .. "/gallery.html",
+    journal_path = dir .. "/journal.jsonl",
+    tasks = {}, order = {}, by_key = {}, claimed = {}, session = {}, in_session = {},
+    saved = {}, live_images = setmetatable({}, { __mode = "v" }),
+    listeners = {}, savers = {}, saving = {}, dl_errors = {}, refused = array(),
+    clients = {}, started = core.now(), title = opts.title, gallery = opts.gallery ~= false,
+    price = core.limits.cost_per_image,
+  }, Run)
+  if opts.on_event then self.listeners[1] = opts.on_event end
+  local ok, err = self:_load()
+  if not ok then return nil, err end
+  local f, e = io.open(self.journal_path, "a")
+  if not f then return nil, errors.new { code = "io", message = "cannot open the journal: " .. e } end
+  self.jf = f
+  if self.needs_newline then f:write("\n"); f:flush() end
+  self:_write()
+  return self
+end
+
+function Run:__tostring()
+  return ("seedream.Run %s (%d task(s))"):format(self.dir, #self.order)
+end
+
+function Run:_index(key, u)
+  if not key then return end
+  local l = self.by_key[key]
+  if not l then l = {}; self.by_key[key] = l end
+  for _, x in ipairs(l) do if x == u then return end end
+  l[#l + 1] = u
+end
+
+function Run:_record(u, key)
+  local rec = self.tasks[u]
+  if not rec then
+    rec = { taskUUID = u, key = key }
+    self.tasks[u] = rec
+    self.order[#self.order + 1] = u
+  end
+  if key then rec.key = key; self:_index(key, u) end
+  return rec
+end
+
+function Run:_apply(ev)
+  local u = ev.taskUUID
+  if type(u) ~= "string" then return end
+  self.created = self.created or ev.t
+  local rec = self:_record(u, ev.key)
+  if ev.ev == "submitted" then
+    rec.request, rec.max_images, rec.submitted = ev.request, ev.max_images, ev.t
+    rec.status = rec.status or "submitted"
+  elseif ev.ev == "finished" then
+    rec.request = rec.request or ev.request
+    rec.status, rec.images, rec.error, rec.finished = ev.status, ev.images or {}, ev.error, ev.t
+  end
+end
+
+function Run:_load()
+  local f = io.open(self.journal_path, "rb")
+  if not f then self.created = os.time() return true end
+  local text = f:read("a")
+  f:close()
+  -- a run killed while writing leaves a partial last line: skip it, and start the next
+  -- line on a fresh one
+  self.needs_newline = #text > 0 and text:sub(-1) ~= "\n"
+  for line in text:gmatch("[^\n]+") do
+    local ev = M.decode(line)
+    if type(ev) == "table" then self:_apply(ev) end
+  end
+  for _, u in ipairs(self.order) do
+    for _, it in ipairs(self.tasks[u].images or {}) do
+      if it.imageUUID and exists(self:_path(it)) then self.saved[it.imageUUID] = true end
+    end
+  end
+  self.created = self.created or os.time()
+  return true
+end
+
+function Run:_append(ev)
+  ev.t = ev.t or os.time()
+  local line = M.encode(ev)
+  assert(self.jf:write(line, "\n"))
+  assert(self.jf:flush())
+  assert(fsync(self.journal_path))
+end
+
+-- ---- events ----
+
+--- Adds a listener `fn(ev, data, run)` called on every event: "submitted", "adopted"
+-- (polled, submitted by an earlier run), "replayed" (finished in an earlier run), "planned"
+-- (dry run), "refused" (budget), "image", "finished", "saved", "save_failed", "error",
+-- "summary". data has `task`, `record`, `image`, `file`, `error` as they apply.
+function Run:on(fn) self.listeners[#self.listeners + 1] = fn end
+
+function Run:_emit(ev, data)
+  self:_write()
+  for _, fn in ipairs(self.listeners) do
+    local ok, e = pcall(fn, ev, data, self)
+    if not ok then io.stderr:write("seedream: event listener failed: ", tostring(e), "\n") end
+  end
+end
+
+function Run:_session(u)
+  if not self.in_session[u] then
+    self.in_session[u] = true
+    self.session[#self.session + 1] = u
+  end
+end
+
+-- ---- the journal interface used by the client (lookup / submitted / finished) ----
+
+--- Journal: the record of the next unclaimed journaled task with this request key:
+-- `{status="done", taskUUID, images}` (replayed) or `{status="submitted", taskUUID}` (to poll).
+function Run:lookup(k)
+  for _, u in ipairs(self.by_key[k] or {}) do
+    local rec = self.tasks[u]
+    local st = rec.status
+    if not self.claimed[u] and (st == "done" or st == "submitted" or st == "cancelled") then
+      self.claimed[u] = true
+      if st == "done" then return { status = "done", taskUUID = u, images = rec.images } end
+      rec.adopted = true
+      return { status = "submitted", taskUUID = u }
+    end
+  end
+  return nil
+end
+
+--- Journal: a task is about to be sent. Writes and fsyncs its line first.
+function Run:submitted(task)
+  local u = task.taskUUID
+  local key = task.key
+  local req = M.sanitize(task.request)
+  self:_append { ev = "submitted", taskUUID = u, key = key, request = req,
+                 max_images = task.max_images }
+  local rec = self:_record(u, key)
+  rec.request, rec.max_images, rec.submitted, rec.status = req, task.max_images, os.time(), "submitted"
+  self.claimed[u] = true
+  self:_session(u)
+  self:_emit("submitted", { task = task, record = rec })
+end
+
+--- Journal: a task ended (done, failed or cancelled). Inline images are written first, then
+-- the line is journaled, then URL images are downloaded into the directory.
+function Run:finished(task)
+  local ok, err = pcall(self._finished, self, task)
+  if not ok then self:_emit("error", { error = err, task = task }) end
+end
+
+function Run:_path(item)
+  local name = image.file_name(item)
+  return name and (self.dir .. "/" .. name), name
+end
+
+function Run:_finished(task)
+  local u = task.taskUUID
+  local rec = self:_record(u)
+  rec.request = rec.request or M.sanitize(task.request or {})
+  local items = array()
+  for i, img in ipairs(task._images) do
+    local item = item_of(img, task)
+    if item.imageUUID then self.live_images[item.imageUUID] = img end
+    if img.imageBase64Data or img.imageDataURI then
+      local path = self:_path(item)
+      if path and image.write_inline(img, path) then img.file, self.saved[item.imageUUID] = path, true end
+    end
+    items[i] = item
+  end
+  rec.status, rec.images, rec.finished = task.status, items, os.time()
+  local e = task.err
+  rec.error = e and { code = e.code, message = e.message, field = e.field, status = e.status } or nil
+  if rec.adopted and e and e.code == "taskNotFound" then rec.status = "lost" end
+  self:_append { ev = "finished", taskUUID = u, key = rec.key, status = rec.status,
+                 images = items, error = rec.error }
+  self:_session(u)
+  for _, item in ipairs(items) do self:_save(task.client, item) end
+  self:_emit("finished", { task = task, record = rec })
+end
+
+-- Downloads an image into the directory unless its file is there (in a coroutine).
+function Run:_save(client, item)
+  local path = self:_path(item)
+  local uuid = item.imageUUID
+  if not path or not uuid then return end
+  if self.saved[uuid] or exists(path) then
+    self.saved[uuid] = true
+    if self.live_images[uuid] then self.live_images[uuid].file = path end
+    return
+  end
+  if self.saving[uuid] or not item.imageURL or not client or not client.http then return end
+  self.saving[uuid] = true
+  local function done(p, err)
+    self.saving[uuid] = nil
+    if p then
+      self.dl_errors[uuid], self.saved[uuid] = nil, true
+      if self.live_images[uuid] then self.live_images[uuid].file = p end
+      self:_emit("saved", { image = item, file = p })
+    else
+      self.dl_errors[uuid] = tostring(err)
+      self:_emit("save_failed", { image = item, error = err })
+    end
+  end
+  self.savers[#self.savers + 1] = scheduler.spawn(function()
+    local ok, f = pcall(client.fetch, client, item.imageURL, path, item.format)
+    if not ok then return done(nil, f) end
+    return done(f:wait())
+  end, function(msg) done(nil, msg) end)
+end
+
+-- ---- clients ----
+
+--- A client wired to this run: `journal = run` (resume), every finished image saved into
+-- the directory as `<taskUUID>-<n>.<ext>`, progress events. `opts` are those of
+-- `seedream.client` (budget, dry_run, url, ...) plus `include_cost` (default true: requests
+-- that do not say get includeCost = true, so the manifest has every image's cost).
+-- @return client or `nil, err`
+function Run:client(opts)
+  local seedream = require "seedream"
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local user_on_image = o.on_image
+  self.include_cost = o.include_cost ~= false
+  o.include_cost = nil
+  o.journal = self
+  o.on_image = function(img, task)
+    self:_on_image(img, task)
+    if user_on_image then return user_on_image(img, task) end
+  end
+  local c, err = seedream.client(o)
+  if not c then return nil, err end
+  local submit = c.submit
+  c.submit = function(cl, req, sopts) return self:_submit(submit, cl, req, sopts) end
+  if c.budget then self.price = c.budget.price end
+  self.clients[#self.clients + 1] = c
+  if #self.clients == 1 then self:_repair(c) end
+  return c
+end
+
+-- Images an earlier run paid for but did not save (killed while downloading): fetch them.
+function Run:_repair(c)
+  for _, u in ipairs(self.order) do
+    local rec = self.tasks[u]
+    for _, item in ipairs(rec.images or {}) do
+      if not item.planned then self:_save(c, item) end
+    end
+  end
+end
+
+function Run:_on_image(img, task)
+  local rec = self.tasks[task.taskUUID]
+  if img.imageUUID then self.live_images[img.imageUUID] = img end
+  if rec then
+    rec.images = rec.images or array()
+    local seen = false
+    for _, it in ipairs(rec.images) do if it.imageUUID == img.imageUUID then seen = true end end
+    if not seen then rec.images[#rec.images + 1] = item_of(img, task) end
+  end
+  self:_emit("image", { image = img, task = task, record = rec })
+end
+
+function Run:_submit(submit, cl, req, sopts)
+  if type(req) ~= "table" then return submit(cl, req, sopts) end
+  local r = cl:_resolve(req)
+  if self.include_cost and r.includeCost == nil then
+    local copy = {}
+    for k, v in pairs(r) do copy[k] = v end
+    copy.includeCost = true
+    r = copy
+  end
+  local task, err = submit(cl, r, sopts)
+  if not task then
+    if err and err.code == "budget" then
+      local s = M.sanitize(r)
+      self.refused[#self.refused + 1] = { prompt = s.positivePrompt, error = err.message,
+                                          at = iso(os.time()) }
+      self:_emit("refused", { error = err, request = s })
+    end
+    return nil, err
+  end
+  local u = task.taskUUID
+  if task.replayed then
+    local rec = self.tasks[u]
+    rec.replayed = true
+    self:_session(u)
+    for i, img in ipairs(task._images) do
+      if img.imageUUID then self.live_images[img.imageUUID] = img end
+      self:_save(cl, rec.images[i] or item_of(img, task))
+    end
+    self:_emit("replayed", { task = task, record = rec })
+  elseif task.status == "done" and task._images[1] and task._images[1].planned then
+    local rec = self:_record(u, task.key)
+    local items = array()
+    for i, img in ipairs(task._images) do items[i] = item_of(img, task) end
+    rec.request, rec.max_images, rec.status, rec.images = M.sanitize(r), task.max_images,
+      "planned", items
+    rec.estimate = task.max_images * self.price
+    rec.submitted = os.time()
+    self:_session(u)
+    self:_emit("planned", { task = task, record = rec })
+  elseif self.tasks[u] and not self.in_session[u] then
+    self:_session(u)
+    self:_emit("adopted", { task = task, record = self.tasks[u] })
+  end
+  return task
+end
+
+-- ---- state, manifest, gallery ----
+
+local FAILED = { failed = true, cancelled = true, lost = true }
+
+--- Counters of this session (tasks, finished, done, failed, planned, replayed, adopted,
+-- images, saved, cost = reported cost of new images, estimate = planned worst case) and
+-- of the whole directory (run_images, run_cost), and elapsed seconds.
+function Run:summary()
+  local s = { tasks = 0, finished = 0, done = 0, failed = 0, planned = 0, replayed = 0,
+              adopted = 0, images = 0, saved = 0, cost = 0, estimate = 0, run_images = 0,
+              run_cost = 0, elapsed = core.now() - self.started, dir = self.dir }
+  for _, u in ipairs(self.order) do
+    local rec = self.tasks[u]
+    for _, it in ipairs(rec.images or {}) do
+      if not it.planned then
+        s.run_images = s.run_images + 1
+        if type(it.cost) == "number" then s.run_cost = s.run_cost + it.cost end
+      end
+    end
+  end
+  for _, u in ipairs(self.session) do
+    local rec = self.tasks[u]
+    s.tasks = s.tasks + 1
+    local st = rec.status
+    if st == "done" then s.done = s.done + 1; s.finished = s.finished + 1
+    elseif FAILED[st] then s.failed = s.failed + 1; s.finished = s.finished + 1
+    elseif st == "planned" then s.planned = s.planned + 1; s.finished = s.finished + 1
+      s.estimate = s.estimate + (rec.estimate or 0) end
+    if rec.replayed then s.replayed = s.replayed + 1 end
+    if rec.adopted then s.adopted = s.adopted + 1 end
+    for _, it in ipairs(rec.images or {}) do
+      if not it.planned then
+        s.images = s.images + 1
+        if self.saved[it.imageUUID] then s.saved = s.saved + 1 end
+        if type(it.cost) == "number" and not rec.replayed then s.cost = s.cost + it.cost end
+      end
+    end
+  end
+  return s
+end
+
+local function parents_of(req, by_url)
+  local list = array()
+  local inputs = type(req.inputs) == "table" and req.inputs or {}
+  for _, ref in ipairs(inputs.referenceImages or req.referenceImages or {}) do
+    if type(ref) == "string" then
+      if core.is_uuid(ref) then list[#list + 1] = ref
+      elseif by_url[ref] then list[#list + 1] = by_url[ref] end
+    end
+  end
+  return list
+end
+
+--- The manifest as a table (what manifest.json holds): `format`, `model`, `created`,
+-- `updated`, `totals`, `tasks` (taskUUID, key, status, prompt, request, submitted,
+-- finished, images, error, estimate for planned tasks) and `images` (file, status, prompt,
+-- params, width, height, seed, imageUUID, taskUUID, index, cost, parents, created).
+function Run:manifest()
+  local by_url, tasks, images = {}, array(), array()
+  for _, u in ipairs(self.order) do
+    for _, it in ipairs(self.tasks[u].images or {}) do
+      if it.imageURL then by_url[it.imageURL] = it.imageUUID end
+    end
+  end
+  for _, u in ipairs(self.order) do
+    local rec = self.tasks[u]
+    local req = rec.request or {}
+    local params = {}
+    for k, v in pairs(req) do
+      if k ~= "positivePrompt" and k ~= "taskUUID" then params[k] = v end
+    end
+    local parents = parents_of(req, by_url)
+    local uuids = array()
+    for i, it in ipairs(rec.images or {}) do
+      uuids[i] = it.imageUUID
+      local path, name = self:_path(it)
+      local status
+      if it.planned then status, name = "planned", nil
+      elseif self.saved[it.imageUUID] then status = "saved"
+      elseif self.saving[it.imageUUID] then status, name = "downloading", nil
+      else status, name = "missing", nil end
+      images[#images + 1] = {
+        file = name, status = status, prompt = req.positivePrompt, params = params,
+        width = req.width, height = req.height, seed = it.seed, imageUUID = it.imageUUID,
+        taskUUID = u, index = it.index, cost = it.cost, format = it.format,
+        parents = parents, created = iso(rec.finished or rec.submitted),
+        error = self.dl_errors[it.imageUUID], NSFWContent = it.NSFWContent,
+      }
+    end
+    tasks[#tasks + 1] = {
+      taskUUID = u, key = rec.key, status = rec.status, prompt = req.positivePrompt,
+      request = req, max_images = rec.max_images, images = uuids, error = rec.error,
+      submitted = iso(rec.submitted), finished = iso(rec.finished), estimate = rec.estimate,
+      replayed = rec.replayed, adopted = rec.adopted,
+    }
+  end
+  local s = self:summary()
+  return {
+    format = M.FORMAT, model = core.model, title = self.title, created = iso(self.created),
+    updated = iso(os.time()), tasks = tasks, images = images, refused = self.refused,
+    totals = { tasks = #tasks, images = s.run_images, cost = s.run_cost,
+               session = { tasks = s.tasks, done = s.done, failed = s.failed,
+                           planned = s.planned, replayed = s.replayed, adopted = s.adopted,
+                           images = s.images, saved = s.saved, cost = s.cost,
+                           estimate = s.estimate } },
+  }
+end
+
+--- Writes manifest.json and gallery.html (each atomically: temporary file + rename).
+-- Done on every event; call it yourself after changing `run.title`.
+function Run:_write()
+  local m = self:manifest()
+  local ok, err = core.write_file(self.manifest_path, M.encode(m, "  ") .. "\n")
+  if not ok then self.write_error = err; return nil, err end
+  if self.gallery then
+    ok, err = core.write_file(self.gallery_path, require("seedream.gallery").render(m))
+    if not ok then self.write_error = err; return nil, err end
+  end
+  return true
+end
+Run.write = Run._write
+
+--- Waits until every task of the run's clients has ended and every image is saved, writes
+-- the manifest and the gallery, emits "summary" and returns `run:summary()`. Inside
+-- `seedream.run` it yields; outside it drives the clients.
+function Run:finish()
+  for _, c in ipairs(self.clients) do
+    if c.http then
+      local list = {}
+      for task in pairs(c.active) do list[#list + 1] = task end
+      for _, task in ipairs(list) do task:wait() end
+    end
+  end
+  local i = 1
+  while i <= #self.savers do
+    local job = self.savers[i]
+    if not job.done then job:wait() end
+    i = i + 1
+  end
+  self.savers = {}
+  local s = self:summary()
+  self:_emit("summary", s)
+  return s
+end
+
+--- Finishes (see `finish`) and closes the journal; the clients stay open.
+function Run:close()
+  if not self.jf then return end
+  local s = self:finish()
+  self.jf:close()
+  self.jf = nil
+  return s
+end
+
+--- The manifest's image entries (see `manifest`).
+function Run:images() return self:manifest().images end
+
+return M
