@@ -160,7 +160,7 @@ function Client:submit(req, opts)
   check_open(self)
   opts = opts or {}
   req = self:_resolve(req)
-  local body, uuid, max_images, key = core.prepare(req, true)
+  local body, uuid, max_images, key = core.prepare(req, true, self.journal ~= nil)
   if not body then return nil, note_file(errors.from_core(uuid), req) end
   local api_key = secrets[self]
   if not api_key or api_key == "" then
@@ -279,31 +279,33 @@ function Client:_send(tasks, body, timeout)
 end
 
 -- Sends queued tasks while slots are free, and the batched poll when it is due.
+-- (Runs once or twice per step: nothing is allocated unless something is sent.)
 function Client:_dispatch(t)
-  local batch, parts, timeout = { batch = true }, {}, 0
-  local function flush()
-    if #batch == 0 then return end
-    self:_send(batch, "[" .. table.concat(parts, ",") .. "]", timeout)
-    batch, parts, timeout = { batch = true }, {}, 0
-  end
-  while self.inflight + #batch < self.max_in_flight and self.qhead <= self.qtail do
+  local batch, parts, timeout
+  while self.qhead <= self.qtail
+        and self.inflight + (batch and #batch or 0) < self.max_in_flight do
     local task = self.queue[self.qhead]
     self.queue[self.qhead] = nil
     self.qhead = self.qhead + 1
     if task.status == "queued" then
-      local left = math.max(task.deadline - t, 0.001)
+      local left = task.deadline - t
+      if left < 0.001 then left = 0.001 end
       if task.delivery == "async" and type(task.body) == "string"
          and #task.body <= BATCH_BYTES then
+        if not batch then batch, parts, timeout = { batch = true }, {}, 0 end
         batch[#batch + 1] = task
         parts[#parts + 1] = task.body:sub(2, -2)       -- the task object inside "[...]"
         if left > timeout then timeout = left end
-        if #batch >= BATCH then flush() end
+        if #batch >= BATCH then
+          self:_send(batch, "[" .. table.concat(parts, ",") .. "]", timeout)
+          batch = nil
+        end
       else
         self:_send({ task }, task.body, left)
       end
     end
   end
-  flush()
+  if batch then self:_send(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
   if self.n_polling > 0 and not self.poll_busy and t >= self.next_poll then
     local uuids, list = {}, {}
     for task in pairs(self.polling) do

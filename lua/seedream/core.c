@@ -24,7 +24,7 @@ int lsd_push_error(lua_State *L, const sd_error *err) {
   return 2;
 }
 
-/* prepare(req [, as_array]) -> body, taskUUID, max_images, key | nil, err
+/* prepare(req [, as_array [, want_key]]) -> body, taskUUID, max_images, key | nil, err
  * body is a Lua string, or a seedream.Body userdata above LSD_INLINE_BODY_MAX bytes.
  * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
  * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
@@ -75,10 +75,12 @@ static int lsd_prepare(lua_State *L) {
   uuid = sd_object_get(req, "taskUUID");
   lua_pushlstring(L, uuid->u.str.s, uuid->u.str.len);
   lua_pushinteger(L, sd_request_max_images(req));
-  {
+  if (lua_toboolean(L, 3)) {                 /* the key costs a hash: only when asked */
     char key[33];
     if (sd_request_key(req, key) != 0) key[0] = '\0';
     lua_pushstring(L, key);
+  } else {
+    lua_pushnil(L);
   }
   sd_value_free(req);
   return 4;

@@ -20,12 +20,17 @@ local FIELDS = { "taskType", "taskUUID", "imageUUID", "imageURL", "imageBase64Da
                  "imageDataURI", "seed", "cost", "NSFWContent" }
 local EXT = { JPG = "jpg", PNG = "png", WEBP = "webp" }
 
+-- The decoded item becomes the image itself (no copy): only the documented fields stay,
+-- and JSON nulls (cjson.null, a userdata) are dropped.
+local KEEP = {}
+for _, k in ipairs(FIELDS) do KEEP[k] = true end
+
 function M.new(item, task, index)
-  local img = { index = index }
-  for _, k in ipairs(FIELDS) do
-    local v = item[k]
-    if v ~= nil and type(v) ~= "userdata" then img[k] = v end
+  local img = item
+  for k, v in pairs(img) do
+    if not KEEP[k] or type(v) == "userdata" then img[k] = nil end
   end
+  img.index = index
   img.taskUUID = img.taskUUID or task.taskUUID
   img.format = EXT[task.format] or "jpg"
   owner[img] = task

@@ -1,6 +1,8 @@
 /* test_core.c: unit tests of sd_error, sd_text (UTF-8, UUID, base64), sd_value, sd_json. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "minitest.h"
 #include "sd_error.h"
@@ -441,8 +443,35 @@ static void test_json(void) {
   sd_buf_free(&b);
 }
 
+/* The UUID pool is per process: a child forked after the parent drew from it must not
+ * produce the parent's next UUIDs. */
+static void test_uuid_fork(void) {
+  char parent[37], child[37] = "", first[37];
+  int fds[2];
+  sd_uuid_v4(first);                    /* the pool is filled before the fork */
+  CHECK(pipe(fds) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char u[37];
+    sd_uuid_v4(u);
+    ssize_t w = write(fds[1], u, 37);
+    _exit(w == 37 ? 0 : 1);
+  }
+  sd_uuid_v4(parent);
+  CHECK(read(fds[0], child, 37) == 37);
+  close(fds[0]);
+  close(fds[1]);
+  int status = 1;
+  waitpid(pid, &status, 0);
+  CHECK(status == 0);
+  CHECK(sd_uuid_is_v4(child, 36));
+  CHECK(strcmp(parent, child) != 0);
+  CHECK(strcmp(first, child) != 0);
+}
+
 int main(void) {
   test_error();
+  test_uuid_fork();
   test_utf8();
   test_uuid();
   test_base64();
