@@ -1,0 +1,301 @@
+-- Run directories: manifest content (no API key, no inline image data), the journal,
+-- resume without sending anything again, adoption of unfinished tasks, dry runs, and a run
+-- killed with SIGKILL mid-way that loses no paid image and pays no task twice.
+local seedream = require "seedream"
+local rundir = require "seedream.rundir"
+local h = require "helper"
+
+local SPEC_DIR = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
+
+local function tmpdir()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+local function rm(dir) os.execute("rm -rf '" .. dir .. "'") end
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+local function exists(path) return read(path) ~= nil end
+local function manifest(dir) return assert(rundir.decode(assert(read(dir .. "/manifest.json")))) end
+local function journal(dir)
+  local events = {}
+  for line in (read(dir .. "/journal.jsonl") or ""):gmatch("[^\n]+") do
+    events[#events + 1] = assert(rundir.decode(line), "journal line is not JSON: " .. line)
+  end
+  return events
+end
+
+-- A series of n then each frame refined, in one run directory.
+local function story(run, client, n, opts)
+  return seedream.run(function()
+    local frames = assert(client:series(h.req { positivePrompt = "story <b>&" }, n))
+    local refined, errs = client:refine(frames, function(_, i) return "refined " .. i end, opts)
+    for i = 1, #frames do assert(refined[i], tostring(errs[i])) end
+    run:finish()
+    return frames, refined
+  end)
+end
+
+describe("run directories", function()
+  local emu
+  setup(function() emu = h.emulator("--latency-ms 20") end)
+  teardown(function() emu:stop() end)
+
+  it("saves every image and writes a manifest with prompts, parameters and parents", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local data = "data:image/png;base64," .. h.PNG16
+    local frames, refined = story(run, c, 3, { references = { data } })
+    local m = manifest(dir)
+    assert.are.equal("seedream-run/1", m.format)
+    assert.are.equal(6, #m.images)
+    assert.are.equal(4, #m.tasks)
+    local by_uuid = {}
+    for _, img in ipairs(m.images) do
+      by_uuid[img.imageUUID] = img
+      for _, k in ipairs { "file", "prompt", "params", "seed", "imageUUID", "taskUUID", "cost",
+                           "created", "status", "width", "height", "index" } do
+        assert.is_not_nil(img[k], "manifest image lacks " .. k)
+      end
+      assert.are.equal("saved", img.status)
+      assert.are.equal(img.taskUUID .. "-" .. img.index .. ".jpg", img.file)
+      assert.are.equal("jpg", (seedream.image_info(dir .. "/" .. img.file)))
+    end
+    for i = 1, 3 do
+      local f, r = by_uuid[frames[i].imageUUID], by_uuid[refined[i].imageUUID]
+      assert.are.equal("story <b>&", f.prompt)
+      assert.are.equal(3, f.params.providerSettings.bytedance.maxSequentialImages)
+      assert.are.same({}, f.parents)
+      assert.are.equal("refined " .. i, r.prompt)
+      assert.are.same({ frames[i].imageUUID }, r.parents)
+      local refs = r.params.inputs.referenceImages
+      assert.are.equal(frames[i].imageUUID, refs[1])
+      assert.are.equal(("<data URI %d bytes>"):format(#data), refs[2])
+      assert.are.equal(dir .. "/" .. r.file, refined[i].file)   -- live images know their file
+    end
+    for _, t in ipairs(m.tasks) do
+      assert.are.equal("done", t.status)
+      assert.matches("^%x+$", t.key)
+      assert.is_truthy(t.submitted and t.finished)
+    end
+    -- no API key and no inline image data anywhere in the directory
+    assert.is_nil(os.execute("grep -rqF '" .. h.KEY .. "' '" .. dir .. "'"))
+    assert.is_nil(os.execute("grep -rqF '" .. h.PNG16:sub(1, 40) .. "' '" .. dir .. "'"))
+    c:close()
+    rm(dir)
+  end)
+
+  it("journals each task as submitted before it is sent, then finished", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    story(run, c, 2)
+    local ev = journal(dir)
+    assert.are.equal(6, #ev)
+    local state = {}
+    for _, e in ipairs(ev) do
+      if e.ev == "submitted" then
+        assert.is_nil(state[e.taskUUID])
+        assert.is_truthy(e.request.positivePrompt)
+        state[e.taskUUID] = "submitted"
+      else
+        assert.are.equal("finished", e.ev)
+        assert.are.equal("submitted", state[e.taskUUID])
+        assert.are.equal("done", e.status)
+        state[e.taskUUID] = "finished"
+      end
+    end
+    c:close()
+    rm(dir)
+  end)
+
+  it("resumes a finished run without sending anything", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local frames, refined = story(run, c, 3)
+    c:close()
+    local before = emu:stats()
+    local run2 = assert(seedream.run_dir(dir))
+    local c2 = run2:client { api_key = h.KEY, url = emu.url }
+    local frames2, refined2 = story(run2, c2, 3)
+    local after = emu:stats()
+    assert.are.equal(before.requests, after.requests)
+    assert.are.equal(before.image_gets, after.image_gets)
+    assert.are.equal(4, c2:stats().replayed)
+    for i = 1, 3 do
+      assert.are.equal(frames[i].imageUUID, frames2[i].imageUUID)
+      assert.are.equal(refined[i].imageUUID, refined2[i].imageUUID)
+      assert.is_truthy(refined2[i].file)
+    end
+    assert.are.equal(6, #manifest(dir).images)
+    assert.are.equal(4, run2:summary().replayed)
+    c2:close()
+    rm(dir)
+  end)
+
+  it("the n-th identical request of a run is matched with the n-th one journaled", function()
+    local dir = tmpdir()
+    local function go()
+      local run = assert(seedream.run_dir(dir))
+      local c = run:client { api_key = h.KEY, url = emu.url }
+      local a = assert(c:generate(h.req { positivePrompt = "twice" }))
+      local b = assert(c:generate(h.req { positivePrompt = "twice" }))
+      run:finish()
+      c:close()
+      return a[1].imageUUID, b[1].imageUUID
+    end
+    local a, b = go()
+    assert.are_not.equal(a, b)
+    local before = emu:stats().requests
+    local a2, b2 = go()
+    assert.are.equal(before, emu:stats().requests)
+    assert.are.same({ a, b }, { a2, b2 })
+    rm(dir)
+  end)
+
+  it("polls a task an earlier run submitted but did not see finish, never resending it", function()
+    local dir = tmpdir()
+    local slow = h.emulator("--latency-ms 300")
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = slow.url, delivery = "async",
+                           poll = { first = 0.05, min = 0.05, max = 0.1 } }
+    local task = assert(c:submit(h.req { positivePrompt = "left behind" }))
+    while task.status ~= "processing" do c:step(0.05) end
+    c:close()                                 -- gone before the answer: journaled, cancelled
+    local run2 = assert(seedream.run_dir(dir))
+    local c2 = run2:client { api_key = h.KEY, url = slow.url, delivery = "async",
+                             poll = { first = 0.05, min = 0.05, max = 0.1 } }
+    local images = assert(c2:generate(h.req { positivePrompt = "left behind" }))
+    run2:finish()
+    assert.are.equal(task.taskUUID, images[1].taskUUID)
+    assert.are.equal(1, c2:stats().adopted)
+    local s = slow:stats()
+    assert.are.equal(1, s.inference_tasks)
+    assert.are.equal(1, s.tasks_charged)
+    assert.are.equal(0, s.duplicates)
+    assert.is_true(exists(dir .. "/" .. task.taskUUID .. "-1.jpg"))
+    c2:close()
+    slow:stop()
+    rm(dir)
+  end)
+
+  it("decodes inline images into files and keeps their data out of the journal", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local images = assert(c:generate(h.req { outputType = "base64Data", outputFormat = "PNG" }))
+    run:finish()
+    local path = dir .. "/" .. images[1].taskUUID .. "-1.png"
+    assert.are.equal("png", (seedream.image_info(path)))
+    assert.is_nil(read(dir .. "/journal.jsonl"):find(images[1].imageBase64Data:sub(1, 64), 1, true))
+    c:close()
+    rm(dir)
+  end)
+
+  it("a dry run records planned tasks with their estimate and sends nothing", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url, dry_run = true, budget = 5 }
+    local before = emu:stats()
+    story(run, c, 4)
+    assert.are.same(before, emu:stats())
+    local m = manifest(dir)
+    assert.are.equal(5, #m.tasks)
+    local est = 0
+    for _, t in ipairs(m.tasks) do
+      assert.are.equal("planned", t.status)
+      est = est + t.estimate
+    end
+    assert.is_true(math.abs(est - 8 * 0.035) < 1e-9)
+    assert.is_true(math.abs(m.totals.session.estimate - 8 * 0.035) < 1e-9)
+    for _, img in ipairs(m.images) do assert.are.equal("planned", img.status) end
+    assert.are.equal("", read(dir .. "/journal.jsonl"))     -- nothing to resume from
+    c:close()
+    rm(dir)
+  end)
+
+  it("ignores a journal line cut short by a crash", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    assert(c:generate(h.req { positivePrompt = "before the crash" }))
+    run:finish()
+    c:close()
+    local f = assert(io.open(dir .. "/journal.jsonl", "a"))
+    f:write('{"ev":"submitted","taskUUID":"0f')
+    f:close()
+    local run2 = assert(seedream.run_dir(dir))
+    local c2 = run2:client { api_key = h.KEY, url = emu.url }
+    assert(c2:generate(h.req { positivePrompt = "before the crash" }))
+    assert(c2:generate(h.req { positivePrompt = "after the crash" }))
+    run2:finish()
+    assert.are.equal(1, c2:stats().replayed)
+    assert.are.equal(2, #manifest(dir).images)
+    local good, bad = 0, 0
+    for line in read(dir .. "/journal.jsonl"):gmatch("[^\n]+") do
+      if rundir.decode(line) then good = good + 1 else bad = bad + 1 end
+    end
+    assert.are.same({ 4, 1 }, { good, bad })    -- the cut line stayed alone on its line
+    c2:close()
+    rm(dir)
+  end)
+
+  it("a run killed with SIGKILL mid-way loses no paid image and pays no task twice", function()
+    local slow = h.emulator("--latency-ms 300")
+    local dir = tmpdir()
+    local env = ("env LUA_PATH='%s' LUA_CPATH='%s' RUNWARE_API_URL='%s' RUNWARE_API_KEY='%s' ")
+      :format(os.getenv("LUA_PATH") or package.path, os.getenv("LUA_CPATH") or package.cpath,
+              slow.url, h.KEY)
+    local child = env .. "lua5.4 " .. SPEC_DIR .. "/fixtures/resume_child.lua '" .. dir .. "'"
+    local p = assert(io.popen("exec sh -c 'echo $$; exec " .. child:gsub("'", "'\\''") ..
+                              " >/dev/null 2>&1'", "r"))
+    local pid = assert(tonumber(p:read("l")))
+    -- kill once some tasks finished and others are submitted (and received) but not finished
+    local killed, submitted, finished = false, 0, 0
+    local deadline = os.time() + 30
+    while os.time() < deadline do
+      submitted, finished = 0, 0
+      for line in (read(dir .. "/journal.jsonl") or ""):gmatch("[^\n]+") do
+        local e = rundir.decode(line)
+        if e and e.ev == "submitted" then submitted = submitted + 1 end
+        if e and e.ev == "finished" then finished = finished + 1 end
+      end
+      if finished >= 1 and submitted > finished and slow:stats().inference_tasks >= submitted then
+        os.execute("kill -9 " .. pid)
+        killed = true
+        break
+      end
+      require("seedream.core").sleep(0.01)
+    end
+    p:close()
+    assert.is_true(killed, "the child was not caught mid-run")
+    assert(rundir.decode(read(dir .. "/manifest.json")))   -- atomic: never half written
+    -- resume in a second process
+    local out = assert(io.popen(child .. " 2>&1", "r"))
+    local text = out:read("a")
+    assert.is_true(out:close(), text)
+    local counters = assert(rundir.decode(text:match("[^\n]*\n?$")), text)
+    assert.is_true(counters.adopted >= 1, text)           -- unfinished ones were polled
+    assert.is_true(counters.replayed >= 1, text)          -- finished ones were not resent
+    local m = manifest(dir)
+    assert.are.equal(8, #m.images)
+    for _, img in ipairs(m.images) do
+      assert.are.equal("saved", img.status)
+      assert.are.equal("jpg", (seedream.image_info(dir .. "/" .. img.file)))
+    end
+    local s = slow:stats()
+    assert.are.equal(5, s.inference_tasks)                -- nothing sent twice
+    assert.are.equal(5, s.tasks_charged)                  -- every task paid once
+    assert.are.equal(8, s.images)
+    assert.are.equal(0, s.duplicates)
+    slow:stop()
+    rm(dir)
+  end)
+end)

@@ -1,0 +1,256 @@
+-- The `seedream` command (run as `lua5.4 bin/seedream ...`, as from a checkout): help,
+-- usage errors, validate, generate against an emulator (plain and JSON output, dry run,
+-- budget), run, emulator; and the progress reporter's terminal mode.
+local rundir = require "seedream.rundir"
+local h = require "helper"
+
+local ROOT = (debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/.."
+local BIN = ROOT .. "/bin/seedream"
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+local function tmpdir()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+
+-- Runs bin/seedream with args (a list) and env (a table); returns code, stdout, stderr.
+local function seedream(args, env)
+  local out, err = os.tmpname(), os.tmpname()
+  local parts = { "env", "-u", "RUNWARE_API_KEY", "-u", "RUNWARE_API_URL" }
+  for k, v in pairs(env or {}) do parts[#parts + 1] = k .. "=" .. q(v) end
+  parts[#parts + 1] = "lua5.4 " .. q(BIN)
+  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
+  local _, _, code = os.execute(table.concat(parts, " ") .. " >" .. out .. " 2>" .. err ..
+                                " </dev/null")
+  local o, e = read(out), read(err)
+  os.remove(out)
+  os.remove(err)
+  return code, o, e
+end
+
+describe("seedream command", function()
+  local emu, env
+  setup(function()
+    emu = h.emulator("--latency-ms 10")
+    env = { RUNWARE_API_URL = emu.url, RUNWARE_API_KEY = h.KEY }
+  end)
+  teardown(function() emu:stop() end)
+
+  it("prints help for itself and every command, exit 0", function()
+    for _, args in ipairs { { "--help" }, { "help" }, { "generate", "--help" },
+                            { "run", "--help" }, { "validate", "--help" },
+                            { "emulator", "--help" }, { "help", "generate" } } do
+      local code, out = seedream(args)
+      assert.are.equal(0, code, table.concat(args, " "))
+      assert.matches("usage: seedream", out)
+    end
+    local _, out = seedream { "--help" }
+    assert.matches("exit codes", out)
+  end)
+
+  it("exits 2 on usage errors", function()
+    for _, args in ipairs { {}, { "bogus" }, { "generate" }, { "generate", "a", "b" },
+                            { "generate", "x", "--size", "big" }, { "generate", "x", "--nope" },
+                            { "generate", "x", "--count" }, { "generate", "x", "--count", "many" },
+                            { "validate" }, { "run" }, { "help", "bogus" },
+                            { "generate", "x", "--ref", "/no/such/file.png" } } do
+      local code, _, err = seedream(args)
+      assert.are.equal(2, code, table.concat(args, " "))
+      assert.is_truthy(#err > 0)
+    end
+  end)
+
+  it("validate prints OK for a valid request and the field path of an invalid one", function()
+    local f = os.tmpname()
+    write(f, '{"positivePrompt":"a cat","width":2048,"height":2048,' ..
+             '"providerSettings":{"bytedance":{"maxSequentialImages":3}}}')
+    local code, out = seedream { "validate", f }
+    assert.are.equal(0, code)
+    assert.are.equal("OK\n", out)
+    write(f, '{"positivePrompt":"a cat","width":2048,"height":2048,' ..
+             '"inputs":{"referenceImages":["https://a/1.png","not a reference"]}}')
+    code, out = seedream { "validate", f }
+    assert.are.equal(1, code)
+    assert.matches("inputs%.referenceImages%[2%]", out)
+    write(f, '{"positivePrompt":"a cat","width":2048,"heigth":2048}')
+    code, out = seedream { "validate", f }
+    assert.are.equal(1, code)
+    assert.matches("did you mean 'height'", out)
+    write(f, '[{"positivePrompt":"ok","width":2048,"height":2048},{"positivePrompt":"x"}]')
+    code, out = seedream { "validate", f }
+    assert.are.equal(1, code)
+    assert.matches("^[^\n]*%[2%]", out)
+    write(f, "{not json")
+    assert.are.equal(1, (seedream { "validate", f }))
+    os.remove(f)
+    assert.are.equal(1, (seedream { "validate", "/no/such/request.json" }))
+  end)
+
+  it("generate writes the images into --out with plain log lines when not a TTY", function()
+    local dir = tmpdir()
+    local before = emu:stats()
+    local code, out, err = seedream({ "generate", "a red kite", "--series", "2", "--size",
+                                      "2304x1728", "--format", "png", "--out", dir }, env)
+    assert.are.equal(0, code, err)
+    assert.are.equal(1, emu:stats().inference_tasks - before.inference_tasks)
+    assert.is_nil(out:find("\r", 1, true))
+    assert.is_nil(out:find("\27", 1, true))
+    assert.matches("submitted %x+", out)
+    assert.matches("saved " .. dir:gsub("%p", "%%%0"), out)
+    local m = rundir.decode(read(dir .. "/manifest.json"))
+    assert.are.equal(2, #m.images)
+    for _, img in ipairs(m.images) do
+      assert.are.equal("png", (require("seedream").image_info(dir .. "/" .. img.file)))
+      assert.are.equal(2304, img.width)
+      assert.are.equal(0.035, img.cost)
+    end
+    assert.is_nil(out:find(h.KEY, 1, true))
+    assert.is_nil(err:find(h.KEY, 1, true))
+    -- the same command again resumes: nothing sent
+    local n = emu:stats().requests
+    code = seedream({ "generate", "a red kite", "--series", "2", "--size", "2304x1728",
+                      "--format", "png", "--out", dir }, env)
+    assert.are.equal(0, code)
+    assert.are.equal(n, emu:stats().requests)
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("--json prints one JSON object per line, the last a summary", function()
+    local dir = tmpdir()
+    local code, out = seedream({ "generate", "json please", "--count", "2", "--json",
+                                 "--out", dir }, env)
+    assert.are.equal(0, code)
+    local events = {}
+    for line in out:gmatch("[^\n]+") do
+      local ev = assert(rundir.decode(line), "not JSON: " .. line)
+      events[#events + 1] = ev
+    end
+    local last = events[#events]
+    assert.are.equal("summary", last.event)
+    assert.are.equal(2, #last.files)
+    for _, f in ipairs(last.files) do assert.is_truthy(read(f)) end
+    local kinds = {}
+    for _, ev in ipairs(events) do kinds[ev.event] = true end
+    assert.is_true(kinds.submitted and kinds.image and kinds.finished and kinds.saved)
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("--quiet prints only the saved files", function()
+    local dir = tmpdir()
+    local code, out = seedream({ "generate", "quiet", "--quiet", "--out", dir }, env)
+    assert.are.equal(0, code)
+    local path = out:match("^([^\n]+)\n$")
+    assert.is_truthy(path and read(path))
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("--dry-run sends nothing and plans the tasks (no API key needed)", function()
+    local dir = tmpdir()
+    local before = emu:stats()
+    local code, out = seedream({ "generate", "plan me", "--series", "4", "--dry-run",
+                                 "--out", dir }, { RUNWARE_API_URL = emu.url })
+    assert.are.equal(0, code)
+    assert.are.same(before, emu:stats())
+    assert.matches("planned", out)
+    local m = rundir.decode(read(dir .. "/manifest.json"))
+    assert.are.equal("planned", m.tasks[1].status)
+    assert.is_true(math.abs(m.tasks[1].estimate - 0.14) < 1e-9)
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("exits 3 when --budget refuses, before sending anything", function()
+    local dir = tmpdir()
+    local before = emu:stats().requests
+    local code, _, err = seedream({ "generate", "too dear", "--count", "4", "--budget", "0.1",
+                                    "--out", dir }, env)
+    assert.are.equal(3, code)
+    assert.matches("budget", err)
+    assert.are.equal(before, emu:stats().requests)
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("exits 1 when generation fails (no API key)", function()
+    local dir = tmpdir()
+    local code, _, err = seedream({ "generate", "keyless", "--out", dir },
+                                  { RUNWARE_API_URL = emu.url })
+    assert.are.equal(1, code)
+    assert.matches("API key", err)
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("run gives a script its client, run directory and arguments", function()
+    local dir, script = tmpdir(), os.tmpname() .. ".lua"
+    write(script, [[
+      local client, run, args = ...
+      assert(client == _ENV.client and run == _ENV.run and args == _ENV.args)
+      local images = assert(client:series({ positivePrompt = args[1], width = 2048,
+                                            height = 2048 }, tonumber(args[2])))
+      assert(client:refine(images, "refined"))
+      if args[3] then return tonumber(args[3]) end
+    ]])
+    local code, out, err = seedream({ "run", "--out", dir, script, "from run", "2" }, env)
+    assert.are.equal(0, code, err)
+    assert.matches("manifest:", out)
+    local m = rundir.decode(read(dir .. "/manifest.json"))
+    assert.are.equal(4, #m.images)
+    assert.are.equal("from run", m.images[1].prompt)
+    code = seedream({ "run", "--out", dir, script, "from run", "2", "7" }, env)
+    assert.are.equal(7, code)
+    write(script, "error('script broke')")
+    code, _, err = seedream({ "run", "--out", dir, script }, env)
+    assert.are.equal(1, code)
+    assert.matches("script broke", err)
+    os.remove(script)
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("emulator starts the emulator binary and passes flags through", function()
+    local p = assert(io.popen("exec setsid sh -c " ..
+      q("echo $$; exec lua5.4 " .. q(BIN) .. " emulator --api-key k --quiet"), "r"))
+    local pid = assert(tonumber(p:read("l")))
+    local ok, err = pcall(function()
+      local url = p:read("l")
+      assert.matches("^http://127%.0%.0%.1:%d+/v1$", url)
+      local status = h.request("GET", url:gsub("/v1$", "") .. "/stats")
+      assert.are.equal(200, status)
+    end)
+    os.execute("kill -TERM -" .. math.tointeger(pid) .. " 2>/dev/null")   -- its process group
+    p:close()
+    assert(ok, err)
+  end)
+
+  it("the progress bar redraws in place on a terminal", function()
+    local progress = require "seedream.progress"
+    local chunks = {}
+    local out = { write = function(self, ...)
+      for _, s in ipairs { ... } do chunks[#chunks + 1] = s end
+      return self
+    end, flush = function() end }
+    local p = progress.new { mode = "tty", out = out }
+    local fake = { dir = "d", summary = function()
+      return { tasks = 2, finished = 1, done = 1, failed = 0, planned = 0, replayed = 0,
+               adopted = 0, images = 3, saved = 3, cost = 0.105, estimate = 0, elapsed = 65 }
+    end }
+    p:event("image", { image = { index = 1, seed = 1 }, task = { taskUUID = "t" } }, fake)
+    p:event("finished", { record = { status = "done", images = { 1, 2, 3 } },
+                          task = { taskUUID = "t" } }, fake)
+    p:close()
+    local text = table.concat(chunks)
+    assert.matches("\r\27%[K%[#+%.+%] 1/2 tasks  3 image%(s%)  %$0%.105  01:05", text)
+    assert.matches("done t: 3 image%(s%)\n", text)
+    assert.are.equal("\n", text:sub(-1))
+  end)
+end)
