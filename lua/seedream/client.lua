@@ -173,6 +173,13 @@ function Client:submit(req, opts)
   task.key = key
   local rec = self.journal and self.journal:lookup(key)
   if rec and rec.status == "done" then return self:_replay(task, rec) end
+  if rec and rec.taskUUID and rec.status ~= "done" then
+    -- the same request under the journaled taskUUID, in case the server never got it
+    local again = {}
+    for k, v in pairs(req) do again[k] = v end
+    again.taskUUID = rec.taskUUID
+    task.body = core.prepare(again, true) or task.body
+  end
   if self.budget then
     local ok, err = self.budget:reserve(task)
     if not ok then return nil, err end
@@ -187,6 +194,7 @@ function Client:submit(req, opts)
   if rec and rec.taskUUID then
     -- submitted by an earlier run that did not see the answer: poll it, never resend
     task.taskUUID = rec.taskUUID
+    task.adopted = true
     task.counted = true
     self.inflight = self.inflight + 1
     self:_start_polling(task)
@@ -387,7 +395,18 @@ function Client:_on_poll(tasks, done)
           end
         end
         local err = r.errors[task.taskUUID]
-        if err then
+        if err and err.code == "taskNotFound" and task.adopted and task.body then
+          -- journaled by a run killed before its POST left: send it now, same taskUUID
+          -- (if it did arrive after all, conflictTaskUUID turns this back into polling)
+          task.adopted = false
+          self:_stop_polling(task)
+          task.counted = false
+          self.inflight = self.inflight - 1
+          task.status = "queued"
+          self.qtail = self.qtail + 1
+          self.queue[self.qtail] = task
+          progress = true
+        elseif err then
           task:_finish(err)
         elseif #task._images >= task.max_images or (items and not running and #task._images > 0) then
           task:_finish(nil)

@@ -63,7 +63,10 @@ local function resume(job, ...)
   local co = job.co
   local function after(ok, first, ...)
     if coroutine.status(co) == "dead" then return finish(job, ok, first, ...) end
-    if first ~= WAIT then later[#later + 1] = job end   -- a plain yield: resume next step
+    if first ~= WAIT then                               -- a plain yield: resume next step
+      job.token = job.token or {}
+      later[#later + 1] = job
+    end
   end
   after(coroutine.resume(co, ...))
 end
