@@ -2,20 +2,7 @@
 local seedream = require "seedream"
 local h = require "helper"
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
-local function ls(dir)
-  local p = io.popen("ls -A " .. dir)
-  local out = {}
-  for line in p:lines() do out[#out + 1] = line end
-  p:close()
-  return out
-end
+local tmpdir, ls = h.tmpdir, h.ls
 
 describe("generate (sync)", function()
   local emu, client

@@ -24,6 +24,19 @@ int lsd_push_error(lua_State *L, const sd_error *err) {
   return 2;
 }
 
+/* The request table at argument 1 as a value tree (an object), or NULL with err set. */
+static sd_value *request_arg(lua_State *L, sd_error *err) {
+  sd_value *req;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  req = lsd_to_value(L, 1, err);
+  if (req && req->type != SD_OBJECT) {
+    sd_value_free(req);
+    sd_error_set(err, SD_EINVALID, NULL, "a request is a table of named fields");
+    return NULL;
+  }
+  return req;
+}
+
 /* prepare(req [, as_array [, want_key]]) -> body, taskUUID, max_images, key | nil, err
  * body is a Lua string, or a seedream.Body userdata above LSD_INLINE_BODY_MAX bytes.
  * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
@@ -37,14 +50,8 @@ static int lsd_prepare(lua_State *L) {
   char *json;
   size_t len;
   int as_array = lua_toboolean(L, 2);
-  luaL_checktype(L, 1, LUA_TTABLE);
-  req = lsd_to_value(L, 1, &err);
+  req = request_arg(L, &err);
   if (!req) return lsd_push_error(L, &err);
-  if (req->type != SD_OBJECT) {
-    sd_value_free(req);
-    sd_error_set(&err, SD_EINVALID, NULL, "a request is a table of named fields");
-    return lsd_push_error(L, &err);
-  }
   if (sd_request_prepare(req, &err) != SD_OK) {
     sd_value_free(req);
     return lsd_push_error(L, &err);
@@ -91,14 +98,8 @@ static int lsd_check(lua_State *L) {
   sd_error err;
   sd_value *req;
   sd_code rc;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  req = lsd_to_value(L, 1, &err);
+  req = request_arg(L, &err);
   if (!req) return lsd_push_error(L, &err);
-  if (req->type != SD_OBJECT) {
-    sd_value_free(req);
-    sd_error_set(&err, SD_EINVALID, NULL, "a request is a table of named fields");
-    return lsd_push_error(L, &err);
-  }
   rc = sd_request_check(req, &err);
   sd_value_free(req);
   if (rc != SD_OK) return lsd_push_error(L, &err);
