@@ -18,9 +18,11 @@ end
 -- known (cancelled, timed out), and the worst case of tasks still running.
 function Budget:used() return self.reported + self.estimated + self.committed end
 
-function Budget:reserve(task)
+--- Reserves a task's worst case; refuses (nothing reserved) when it does not fit, unless
+-- `force` (a task already sent by an earlier run: its cost is owed whatever the budget).
+function Budget:reserve(task, force)
   local worst = task.max_images * self.price
-  if self:used() + worst > self.limit + EPS then
+  if not force and self:used() + worst > self.limit + EPS then
     return nil, errors.new { code = "budget", taskUUID = task.taskUUID,
       message = ("this task may cost up to $%.3f (%d image(s) x $%.3f) but only $%.3f of the "
                  .. "$%.2f budget is left"):format(worst, task.max_images, self.price,

@@ -163,7 +163,7 @@ function Client:submit(req, opts)
   local body, uuid, max_images, key = core.prepare(req, true, self.journal ~= nil)
   if not body then return nil, note_file(errors.from_core(uuid), req) end
   local api_key = secrets[self]
-  if not api_key or api_key == "" then
+  if (not api_key or api_key == "") and not self.dry_run then   -- a plan needs no key
     return nil, errors.new { code = "missing_key",
       message = "no API key: pass api_key to seedream.client{} or set RUNWARE_API_KEY" }
   end
@@ -181,7 +181,8 @@ function Client:submit(req, opts)
     task.body = core.prepare(again, true) or task.body
   end
   if self.budget then
-    local ok, err = self.budget:reserve(task)
+    -- a task an earlier run already sent is counted, never refused: it is paid for
+    local ok, err = self.budget:reserve(task, rec ~= nil)
     if not ok then return nil, err end
   end
   if self.dry_run then return self:_plan(task) end
