@@ -476,8 +476,9 @@ static sd_code sd_check_level(const sd_value *root, const sd_value *obj, const c
   for (size_t i = 0; i < SD_NFIELDS; i++) {
     const sd_field *f = &sd_fields[i];
     if (strcmp(f->parent, level) != 0) continue;
-    sd_path_join(path, sizeof path, level, f->name);
     const sd_value *v = sd_object_get(obj, f->name);
+    if (!v && !(f->flags & SD_F_REQUIRED)) continue;   /* most fields are absent: no path */
+    sd_path_join(path, sizeof path, level, f->name);
     if (!v) {
       if (f->flags & SD_F_REQUIRED)
         return sd_error_set(err, SD_EINVALID, path, "%s: is required", path);
