@@ -20,7 +20,7 @@ CFLAGS       ?= -O2 -g
 CC           ?= cc
 
 B := build
-SD_CFLAGS := $(CFLAGS) -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC \
+SD_CFLAGS := $(CFLAGS) -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden \
              -Wall -Wextra -Wshadow -Wno-unused-parameter -Icore
 ifeq ($(WERROR),1)
 SD_CFLAGS += -Werror
@@ -70,10 +70,11 @@ $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# The module never links liblua: the host interpreter provides the symbols.
+# The module never links liblua: the host interpreter provides the symbols. Everything is
+# compiled with -fvisibility=hidden, so luaopen_seedream_core is its only export.
 $(MODULE): $(BIND_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBFLAG) -fvisibility=hidden -o $@ $(BIND_OBJ) $(CORE_LIB) $(CORE_LIBS) $(LDFLAGS)
+	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(CORE_LIBS) $(LDFLAGS)
 
 # libjpeg-turbo encodes the emulator's JPEGs ~5x faster than stb (it must never be the
 # bottleneck of a benchmark).

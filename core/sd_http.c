@@ -51,12 +51,17 @@
  * curl_global_init is called in sd_http_new (reference counted since 7.84, thread-safe);
  * curl_global_cleanup is never called here: it tears down OpenSSL for the whole process,
  * which other users of libcurl/OpenSSL in the same host (another Lua module, the host
- * program) may still need; the OS reclaims it at exit (valgrind: "still reachable"). */
+ * program) may still need; the OS reclaims it at exit (valgrind: "still reachable").
+ *
+ * Source layout. This file holds configuration of easy handles, the lifecycle of a
+ * transfer (attempts, retries, completion, the done FIFO) and the public API;
+ * sd_http_tables.c the live table, the retry heap and the socket bookkeeping;
+ * sd_http_sink.c the response sinks; sd_http_int.h the structures they share. */
 #include "sd_http.h"
+#include "sd_http_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,87 +74,9 @@
 #define SD_VERSION "0.1.0"
 #endif
 
-#define SD_POOL_MAX 64
-#define SD_BODY_MAX ((size_t)1 << 30)       /* in-memory response bodies */
-#define SD_BODY_HINT_MAX ((size_t)64 << 20) /* most we allocate ahead on Content-Length */
-#define SD_ERRBODY_MAX ((size_t)64 << 10)   /* error bodies of GETs to a file */
 #define SD_RETRY_AFTER_MAX_MS 120000L
 #define SD_MAX_REDIRS 5L
 #define SD_AUTH_PREFIX "Authorization: Bearer "
-
-enum { X_RUNNING = 1, X_QUEUED, X_WAITING, X_DONE };
-enum { SINK_NONE = 0, SINK_MEM, SINK_ERRMEM, SINK_FILE };
-
-/* One Authorization line, shared by the transfers that use the same bearer. */
-typedef struct sd_auth {
-  int refs;
-  struct curl_slist post_node; /* -> the constant POST headers */
-  struct curl_slist get_node;  /* -> the constant GET headers */
-  size_t len;
-  char line[];                 /* "Authorization: Bearer <key>" */
-} sd_auth;
-
-typedef struct sd_xfer {
-  uint64_t id;
-  struct sd_xfer *hnext;       /* hash chain */
-  struct sd_xfer *qnext;       /* done FIFO, or the admission queue with qprev */
-  struct sd_xfer *qprev;
-  sd_http *h;
-  CURL *easy;
-  sd_auth *auth;
-  int state;
-  size_t heap_idx;
-  int64_t retry_at;            /* us, monotonic */
-  int64_t t_start;             /* us, monotonic */
-  sd_http_method method;
-  int h1;                      /* cleartext: HTTP/1.1, one transfer per connection */
-  const char *url;             /* the strings below live in this same allocation */
-  const char *path;            /* NULL: body in memory */
-  char *tmp_path;              /* "<path>.part-XXXXXX" when fd >= 0 */
-  const char *body;
-  size_t body_len;
-  char *owned_body;            /* a body handed over by the caller (take_body): freed here */
-  int fd;
-  int max_retries;
-  long timeout_ms;
-  /* per attempt */
-  int sink;
-  long hdr_status;             /* status line of the current answer */
-  double retry_after;
-  sd_code fail;                /* a local failure seen in a callback (SD_EIO, SD_ENOMEM) */
-  char *buf;
-  size_t len, cap;
-  char errbuf[CURL_ERROR_SIZE];
-  sd_http_done done;           /* message doubles as the text of fail */
-} sd_xfer;
-
-struct sd_http {
-  CURLM *multi;
-  CURLSH *share;
-  sd_http_config cfg;
-  char *ua_line;               /* "User-Agent: ..." */
-  uint64_t next_id;
-  sd_xfer **buckets;           /* live transfers by id */
-  size_t nbuckets, nlive;
-  sd_xfer **heap;              /* waiting retries, min-heap by retry_at */
-  size_t nheap, capheap;
-  sd_xfer *done_head, *done_tail;
-  sd_xfer *queue_head, *queue_tail; /* cleartext transfers waiting for a connection */
-  size_t h1_running;
-  struct pollfd *pfd;          /* sockets curl watches */
-  size_t npfd, cappfd;
-  int *fdpos;                  /* fd -> index in pfd + 1; 0: absent */
-  size_t capfdpos;
-  struct pollfd *ready;        /* scratch for dispatch */
-  size_t capready;
-  struct curl_slist *post_hdrs; /* Content-Type, Accept, "Expect:", User-Agent */
-  struct curl_slist *get_hdrs;  /* User-Agent */
-  sd_auth *auth;               /* the last bearer's line */
-  CURL *pool[SD_POOL_MAX];
-  int npool;
-  uint64_t rng;
-  sd_http_stats stats;
-};
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
@@ -157,13 +84,6 @@ static int64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static uint64_t rng_next(sd_http *h) { /* splitmix64: jitter only, not crypto */
-  uint64_t z = (h->rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 static void wipe(void *p, size_t n) { /* not optimised away */
@@ -205,157 +125,6 @@ static int is_retryable_curl(CURLcode rc) {
   }
 }
 
-/* ---- live table (hash by id), retry heap, done FIFO ------------------------------- */
-
-static int live_grow(sd_http *h) {
-  size_t n = h->nbuckets ? h->nbuckets * 2 : 64;
-  sd_xfer **b = calloc(n, sizeof *b);
-  if (!b) return -1;
-  for (size_t i = 0; i < h->nbuckets; i++) {
-    sd_xfer *x = h->buckets[i];
-    while (x) {
-      sd_xfer *next = x->hnext;
-      size_t k = (size_t)(x->id & (n - 1));
-      x->hnext = b[k];
-      b[k] = x;
-      x = next;
-    }
-  }
-  free(h->buckets);
-  h->buckets = b;
-  h->nbuckets = n;
-  return 0;
-}
-
-static void live_add(sd_http *h, sd_xfer *x) { /* room ensured by the caller */
-  size_t k = (size_t)(x->id & (h->nbuckets - 1));
-  x->hnext = h->buckets[k];
-  h->buckets[k] = x;
-  h->nlive++;
-}
-
-static sd_xfer *live_find(sd_http *h, uint64_t id) {
-  if (!h->nbuckets) return NULL;
-  sd_xfer *x = h->buckets[id & (h->nbuckets - 1)];
-  while (x && x->id != id) x = x->hnext;
-  return x;
-}
-
-static void live_remove(sd_http *h, sd_xfer *x) {
-  sd_xfer **pp = &h->buckets[x->id & (h->nbuckets - 1)];
-  while (*pp && *pp != x) pp = &(*pp)->hnext;
-  if (*pp) {
-    *pp = x->hnext;
-    h->nlive--;
-  }
-  x->hnext = NULL;
-}
-
-static int heap_less(const sd_xfer *a, const sd_xfer *b) {
-  return a->retry_at < b->retry_at || (a->retry_at == b->retry_at && a->id < b->id);
-}
-
-static void heap_set(sd_http *h, size_t i, sd_xfer *x) {
-  h->heap[i] = x;
-  x->heap_idx = i;
-}
-
-static void heap_up(sd_http *h, size_t i) {
-  sd_xfer *x = h->heap[i];
-  while (i > 0) {
-    size_t p = (i - 1) / 2;
-    if (!heap_less(x, h->heap[p])) break;
-    heap_set(h, i, h->heap[p]);
-    i = p;
-  }
-  heap_set(h, i, x);
-}
-
-static void heap_down(sd_http *h, size_t i) {
-  sd_xfer *x = h->heap[i];
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= h->nheap) break;
-    if (c + 1 < h->nheap && heap_less(h->heap[c + 1], h->heap[c])) c++;
-    if (!heap_less(h->heap[c], x)) break;
-    heap_set(h, i, h->heap[c]);
-    i = c;
-  }
-  heap_set(h, i, x);
-}
-
-static int heap_push(sd_http *h, sd_xfer *x) {
-  if (h->nheap == h->capheap) {
-    size_t n = h->capheap ? h->capheap * 2 : 16;
-    sd_xfer **a = realloc(h->heap, n * sizeof *a);
-    if (!a) return -1;
-    h->heap = a;
-    h->capheap = n;
-  }
-  heap_set(h, h->nheap++, x);
-  heap_up(h, h->nheap - 1);
-  return 0;
-}
-
-static void heap_remove(sd_http *h, sd_xfer *x) {
-  size_t i = x->heap_idx;
-  sd_xfer *last = h->heap[--h->nheap];
-  if (i < h->nheap) {
-    heap_set(h, i, last);
-    heap_up(h, i);
-    heap_down(h, last->heap_idx);
-  }
-}
-
-/* ---- sockets (CURLMOPT_SOCKETFUNCTION) -------------------------------------------- */
-
-static void sock_forget(sd_http *h, int fd) {
-  if (fd < 0 || (size_t)fd >= h->capfdpos || !h->fdpos[fd]) return;
-  size_t i = (size_t)h->fdpos[fd] - 1, last = h->npfd - 1;
-  if (i != last) {
-    h->pfd[i] = h->pfd[last];
-    h->fdpos[h->pfd[i].fd] = (int)i + 1;
-  }
-  h->npfd--;
-  h->fdpos[fd] = 0;
-}
-
-static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp) {
-  sd_http *h = ud;
-  int fd = (int)s;
-  (void)e;
-  (void)sockp;
-  if (fd < 0) return 0;
-  if (what == CURL_POLL_REMOVE) {
-    sock_forget(h, fd);
-    return 0;
-  }
-  short ev = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
-  if ((size_t)fd >= h->capfdpos) {
-    size_t n = h->capfdpos ? h->capfdpos : 64;
-    while (n <= (size_t)fd) n *= 2;
-    int *a = realloc(h->fdpos, n * sizeof *a);
-    if (!a) return -1;
-    memset(a + h->capfdpos, 0, (n - h->capfdpos) * sizeof *a);
-    h->fdpos = a;
-    h->capfdpos = n;
-  }
-  if (h->fdpos[fd]) {
-    h->pfd[h->fdpos[fd] - 1].events = ev;
-    return 0;
-  }
-  if (h->npfd == h->cappfd) {
-    size_t n = h->cappfd ? h->cappfd * 2 : 16;
-    struct pollfd *a = realloc(h->pfd, n * sizeof *a);
-    if (!a) return -1;
-    h->pfd = a;
-    h->cappfd = n;
-  }
-  h->pfd[h->npfd] = (struct pollfd){.fd = fd, .events = ev, .revents = 0};
-  h->fdpos[fd] = (int)++h->npfd;
-  return 0;
-}
-
 /* ---- headers and easy handles ----------------------------------------------------- */
 
 static void auth_release(sd_auth *a) {
@@ -386,18 +155,15 @@ static sd_auth *auth_get(sd_http *h, const char *bearer) {
   return a;
 }
 
-static size_t on_write(char *p, size_t size, size_t nmemb, void *ud);
-static size_t on_header(char *p, size_t size, size_t nmemb, void *ud);
-
 static int configure(sd_http *h, sd_xfer *x) {
   CURL *e = x->easy;
   int bad = 0;
 #define SET(opt, val) bad |= curl_easy_setopt(e, opt, val) != CURLE_OK
   SET(CURLOPT_URL, x->url);
   SET(CURLOPT_PRIVATE, (void *)x);
-  SET(CURLOPT_WRITEFUNCTION, on_write);
+  SET(CURLOPT_WRITEFUNCTION, sdh_on_write);
   SET(CURLOPT_WRITEDATA, (void *)x);
-  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERFUNCTION, sdh_on_header);
   SET(CURLOPT_HEADERDATA, (void *)x);
   SET(CURLOPT_ERRORBUFFER, x->errbuf);
   SET(CURLOPT_NOSIGNAL, 1L);
@@ -452,149 +218,10 @@ static void easy_put(sd_http *h, CURL *e) {
   }
 }
 
-/* ---- response sinks --------------------------------------------------------------- */
-
-static void tmp_discard(sd_xfer *x) {
-  if (x->fd >= 0) {
-    close(x->fd);
-    x->fd = -1;
-    unlink(x->tmp_path);
-  }
-}
-
-static void set_fail(sd_xfer *x, sd_code code, const char *what, const char *path, int e) {
-  x->fail = code;
-  snprintf(x->done.message, sizeof x->done.message, "%s %s: %s", what, path, strerror(e));
-}
-
-static int tmp_open(sd_xfer *x) {
-  static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  size_t plen = strlen(x->path);
-  for (int tries = 0; tries < 100; tries++) {
-    uint64_t r = rng_next(x->h);
-    memcpy(x->tmp_path, x->path, plen);
-    memcpy(x->tmp_path + plen, ".part-", 6);
-    for (int i = 0; i < 6; i++, r >>= 6) x->tmp_path[plen + 6 + i] = digits[r % 62];
-    x->tmp_path[plen + 12] = '\0';
-    x->fd = open(x->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (x->fd >= 0) return 0;
-    if (errno != EEXIST) break;
-  }
-  set_fail(x, SD_EIO, "cannot create", x->tmp_path, errno);
-  return -1;
-}
-
-static int mem_append(sd_xfer *x, const char *p, size_t n) {
-  if (x->len + n + 1 > x->cap) {
-    size_t want = x->len + n + 1, c = x->cap ? x->cap : 1024;
-    if (!x->cap) { /* size the first buffer from Content-Length, within reason */
-      curl_off_t cl = -1;
-      size_t most = x->sink == SINK_ERRMEM ? SD_ERRBODY_MAX : SD_BODY_HINT_MAX;
-      if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
-          cl > 0 && (uint64_t)cl <= most)
-        c = (size_t)cl + 1;
-    }
-    while (c < want) c *= 2;
-    char *b = realloc(x->buf, c);
-    if (!b) {
-      x->fail = SD_ENOMEM;
-      snprintf(x->done.message, sizeof x->done.message, "out of memory for the response body");
-      return -1;
-    }
-    x->buf = b;
-    x->cap = c;
-  }
-  memcpy(x->buf + x->len, p, n);
-  x->len += n;
-  x->buf[x->len] = '\0';
-  return 0;
-}
-
-static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
-  sd_xfer *x = ud;
-  size_t n = size * nmemb;
-  if (x->sink == SINK_NONE)
-    x->sink = !x->path ? SINK_MEM
-              : (x->hdr_status >= 200 && x->hdr_status < 300) ? SINK_FILE : SINK_ERRMEM;
-  switch (x->sink) {
-  case SINK_FILE:
-    if (x->fd < 0 && tmp_open(x) != 0) return 0;
-    for (size_t off = 0; off < n;) {
-      ssize_t w = write(x->fd, p + off, n - off);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        set_fail(x, SD_EIO, "cannot write", x->tmp_path, errno);
-        return 0;
-      }
-      off += (size_t)w;
-    }
-    return n;
-  case SINK_ERRMEM: /* keep the head of an error body, drop the rest */
-    if (x->len < SD_ERRBODY_MAX) {
-      size_t take = n < SD_ERRBODY_MAX - x->len ? n : SD_ERRBODY_MAX - x->len;
-      if (mem_append(x, p, take) != 0) return 0;
-    }
-    return n;
-  default:
-    if (n > SD_BODY_MAX - x->len) {
-      x->fail = SD_EIO;
-      snprintf(x->done.message, sizeof x->done.message, "response body exceeds %zu bytes",
-               SD_BODY_MAX);
-      return 0;
-    }
-    return mem_append(x, p, n) == 0 ? n : 0;
-  }
-}
-
-/* A new status line starts a new answer (1xx, followed redirects): forget the last one. */
-static void new_answer(sd_xfer *x, long status) {
-  x->hdr_status = status;
-  x->retry_after = -1;
-  x->sink = SINK_NONE;
-  x->len = 0;
-  if (x->buf) x->buf[0] = '\0';
-  tmp_discard(x);
-}
-
-static double parse_retry_after(const char *v, size_t n) {
-  while (n && (*v == ' ' || *v == '\t')) v++, n--;
-  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
-  if (!n) return -1;
-  if (*v >= '0' && *v <= '9') {
-    double s = 0;
-    for (size_t i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++)
-      if (s < 1e9) s = s * 10 + (v[i] - '0');
-    return s;
-  }
-  char date[64];
-  if (n >= sizeof date) return -1;
-  memcpy(date, v, n);
-  date[n] = '\0';
-  time_t t = curl_getdate(date, NULL);
-  if (t == (time_t)-1) return -1;
-  double d = difftime(t, time(NULL));
-  return d > 0 ? d : 0;
-}
-
-static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
-  sd_xfer *x = ud;
-  size_t n = size * nmemb;
-  if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {
-    const char *s = memchr(p, ' ', n);
-    long st = 0;
-    if (s)
-      for (s++; s < p + n && *s >= '0' && *s <= '9' && st < 1000; s++) st = st * 10 + (*s - '0');
-    new_answer(x, st);
-  } else if (n > 12 && (p[0] == 'R' || p[0] == 'r') && strncasecmp(p, "retry-after:", 12) == 0) {
-    x->retry_after = parse_retry_after(p + 12, n - 12);
-  }
-  return n;
-}
-
 /* ---- lifecycle of one transfer ---------------------------------------------------- */
 
 static void attempt_reset(sd_xfer *x) {
-  new_answer(x, 0);
+  sdh_new_answer(x, 0);
   x->fail = SD_OK;
   x->errbuf[0] = '\0';
   x->done.message[0] = '\0';
@@ -654,7 +281,7 @@ static void finish(sd_http *h, sd_xfer *x, sd_code code, CURLcode rc) {
     easy_put(h, x->easy);
     x->easy = NULL;
   }
-  tmp_discard(x);
+  sdh_tmp_discard(x);
   auth_release(x->auth);
   x->auth = NULL;
   d->id = x->id;
@@ -688,7 +315,7 @@ static void finish(sd_http *h, sd_xfer *x, sd_code code, CURLcode rc) {
   free(x->owned_body);       /* no more attempts: a large request body goes now */
   x->owned_body = NULL;
   x->body = NULL;
-  live_remove(h, x);
+  sdh_live_remove(h, x);
   x->state = X_DONE;
   x->qnext = NULL;
   if (h->done_tail) h->done_tail->qnext = x;
@@ -701,15 +328,15 @@ static int schedule_retry(sd_http *h, sd_xfer *x) {
   uint64_t cap = (uint64_t)h->cfg.backoff_base_ms, max = (uint64_t)h->cfg.backoff_max_ms;
   for (int i = 1; i < x->done.attempts && cap < max; i++) cap *= 2;
   if (cap > max) cap = max;
-  int64_t delay = cap ? (int64_t)(rng_next(h) % (cap + 1)) : 0;
+  int64_t delay = cap ? (int64_t)(sdh_rng_next(h) % (cap + 1)) : 0;
   if (x->retry_after >= 0) {
     double ra = x->retry_after * 1000.0;
     int64_t ms = ra > (double)SD_RETRY_AFTER_MAX_MS ? SD_RETRY_AFTER_MAX_MS : (int64_t)ra;
     if (ms > delay) delay = ms;
   }
-  tmp_discard(x);
+  sdh_tmp_discard(x);
   x->retry_at = now_us() + delay * 1000;
-  if (heap_push(h, x) != 0) return -1;
+  if (sdh_heap_push(h, x) != 0) return -1;
   x->state = X_WAITING;
   h->stats.retries++;
   return 0;
@@ -734,17 +361,17 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
                                                   : SD_ENETWORK;
   if (code == SD_OK && x->path && status >= 200 && status < 300) {
     x->sink = SINK_FILE;
-    if (x->fd < 0 && tmp_open(x) != 0) { /* an empty body */
+    if (x->fd < 0 && sdh_tmp_open(x) != 0) { /* an empty body */
       code = SD_EIO;
     } else {
       int fd = x->fd;
       x->fd = -1;
       if (close(fd) != 0) {
-        set_fail(x, SD_EIO, "cannot write", x->tmp_path, errno);
+        sdh_set_fail(x, SD_EIO, "cannot write", x->tmp_path, errno);
         unlink(x->tmp_path);
         code = SD_EIO;
       } else if (rename(x->tmp_path, x->path) != 0) {
-        set_fail(x, SD_EIO, "cannot rename to", x->path, errno);
+        sdh_set_fail(x, SD_EIO, "cannot rename to", x->path, errno);
         unlink(x->tmp_path);
         code = SD_EIO;
       }
@@ -783,7 +410,7 @@ static void harvest(sd_http *h) {
 static void start_due_retries(sd_http *h, int64_t now) {
   while (h->nheap && h->heap[0]->retry_at <= now) {
     sd_xfer *x = h->heap[0];
-    heap_remove(h, x);
+    sdh_heap_remove(h, x);
     if (attempt_start(h, x) != 0) finish(h, x, SD_ENETWORK, CURLE_FAILED_INIT);
   }
 }
@@ -813,7 +440,7 @@ static int dispatch(sd_http *h, sd_error *err) {
     int mask = ((re & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
                ((re & POLLOUT) ? CURL_CSELECT_OUT : 0) |
                ((re & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
-    if (re & POLLNVAL) sock_forget(h, h->ready[i].fd);
+    if (re & POLLNVAL) sdh_sock_forget(h, h->ready[i].fd);
     if (act(h, h->ready[i].fd, mask, err) != 0) return -1;
   }
   return 0;
@@ -858,12 +485,12 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   h->ua_line = malloc(sizeof "User-Agent: " + strlen(ua));
   h->multi = curl_multi_init();
   h->share = curl_share_init();
-  if (!h->ua_line || !h->multi || !h->share || live_grow(h) != 0) goto nomem;
+  if (!h->ua_line || !h->multi || !h->share || sdh_live_grow(h) != 0) goto nomem;
   strcpy(h->ua_line, "User-Agent: ");
   strcat(h->ua_line, ua);
   h->cfg.user_agent = h->ua_line + sizeof "User-Agent: " - 1;
   int fail = 0;
-  fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK;
+  fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sdh_on_socket) != CURLM_OK;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, (void *)h) != CURLM_OK;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
@@ -890,7 +517,7 @@ nomem:
 }
 
 static void xfer_destroy(sd_xfer *x) {
-  tmp_discard(x);
+  sdh_tmp_discard(x);
   free(x->owned_body);
   free(x->buf);
   free(x->done.body);
@@ -951,7 +578,7 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   if (take) blen = 0;                        /* not copied: the record points at it */
   size_t plen = r->file_path ? strlen(r->file_path) : 0;
   size_t size = sizeof(sd_xfer) + ulen + 1 + blen + 1 + (r->file_path ? 2 * plen + 14 : 0);
-  if (h->nlive + 1 > h->nbuckets && live_grow(h) != 0) goto nomem;
+  if (h->nlive + 1 > h->nbuckets && sdh_live_grow(h) != 0) goto nomem;
   sd_xfer *x = malloc(size);
   if (!x) goto nomem;
   memset(x, 0, sizeof *x);
@@ -990,9 +617,9 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   }
   x->id = ++h->next_id;
   x->t_start = now_us();
-  live_add(h, x);
+  sdh_live_add(h, x);
   if (attempt_start(h, x) != 0) {
-    live_remove(h, x);
+    sdh_live_remove(h, x);
     easy_put(h, x->easy);
     auth_release(x->auth);
     free(x);
@@ -1007,7 +634,7 @@ nomem:
 }
 
 int sd_http_cancel(sd_http *h, uint64_t id) {
-  sd_xfer *x = h ? live_find(h, id) : NULL;
+  sd_xfer *x = h ? sdh_live_find(h, id) : NULL;
   if (!x) return 0;
   if (x->state == X_RUNNING) {
     multi_remove(h, x);
@@ -1015,7 +642,7 @@ int sd_http_cancel(sd_http *h, uint64_t id) {
   } else if (x->state == X_QUEUED) {
     queue_unlink(h, x);
   } else {
-    heap_remove(h, x);
+    sdh_heap_remove(h, x);
   }
   x->done.message[0] = '\0';
   finish(h, x, SD_ECANCELLED, CURLE_OK);
