@@ -72,6 +72,22 @@ describe("errors from the server", function()
     c:close()
   end)
 
+  it("4xx answers keep the API's code and status, and are not retried", function()
+    local c = emu:client { retries = 3 }
+    for status, code in pairs { [400] = "invalidParameter", [402] = "insufficientCredit",
+                                [403] = "notAllowed", [404] = "notFound" } do
+      local before = emu:stats().requests
+      emu:fault { kind = "status", status = status, code = code }
+      local images, err = c:generate(h.req())
+      assert.is_nil(images)
+      assert.are.equal(code, err.code)
+      assert.are.equal(status, err.status)
+      assert.is_false(err.retryable)
+      assert.are.equal(1, emu:stats().requests - before)      -- sent once, no retry
+    end
+    c:close()
+  end)
+
   it("a validation error of the server names the parameter", function()
     -- the client would refuse this itself, so send it raw through the transport
     local core = require "seedream.core"

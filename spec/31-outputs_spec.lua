@@ -47,6 +47,24 @@ describe("outputs", function()
     assert.are.equal(5, #h.ls(sub))
   end)
 
+  it("inside seedream.run, coroutines wait on downloads as on tasks, concurrently", function()
+    local sub = dir .. "/coro"
+    os.execute("mkdir -p " .. sub)
+    local saved = {}
+    seedream.run(function()
+      local jobs = {}
+      for i = 1, 4 do
+        jobs[i] = client:spawn(function()
+          local img = assert(client:generate(h.req { positivePrompt = "coroutine " .. i }))[1]
+          saved[i] = assert(img:save(sub))        -- yields while the bytes arrive
+        end)
+      end
+      for _, job in ipairs(jobs) do job:wait() end
+    end)
+    for i = 1, 4 do assert.are.equal("jpg", (seedream.image_info(saved[i]))) end
+    assert.are.equal(4, #h.ls(sub))
+  end)
+
   it("never sends the API key to the image host", function()
     local images = assert(client:generate(h.req()))
     assert(images[1]:save(dir .. "/k.jpg"))
