@@ -12,6 +12,7 @@ local client = assert(seedream.client { max_in_flight = IN_FLIGHT, delivery = "a
                                         poll = { first = 0.2, min = 0.1, max = 1 } })
 local start = core.now()
 local landed, worst, frames, submitted = 0, 0, 0, 0
+local times, cpus = {}, {}   -- wall and CPU seconds spent inside step, per frame
 local live = {}
 local arrived = {}        -- filled by on_image inside step; printed by the "game" after it
 
@@ -29,10 +30,11 @@ end
 while core.now() - start < SECONDS do
   local frame_start = core.now()
   top_up()
-  local t0 = core.now()
+  local t0, c0 = core.now(), os.clock()
   client:step(0)                       -- never blocks: all I/O that is ready, nothing more
-  local spent = core.now() - t0
+  local spent, cpu = core.now() - t0, os.clock() - c0
   if spent > worst then worst = spent end
+  times[#times + 1], cpus[#cpus + 1] = spent, cpu
   for _, img in ipairs(arrived) do
     landed = landed + 1
     print(("%7.3f s  image %d landed (%s)"):format(core.now() - start, landed, img.imageUUID))
@@ -47,6 +49,13 @@ while core.now() - start < SECONDS do
   if left > 0 then core.sleep(left) end
 end
 for _, t in ipairs(live) do t:cancel() end
+local function pct(list, p)
+  table.sort(list)
+  return list[math.max(1, math.ceil(#list * p))] * 1000
+end
 print(("%d frames, %d images landed, worst frame time inside the client: %.3f ms")
   :format(frames, landed, worst * 1000))
+print(("inside step(0) per frame: wall median %.3f ms, p99 %.3f ms; CPU median %.3f ms, "
+  .. "p99 %.3f ms, max %.3f ms"):format(pct(times, 0.5), pct(times, 0.99), pct(cpus, 0.5),
+  pct(cpus, 0.99), pct(cpus, 1)))
 client:close()
