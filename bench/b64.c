@@ -12,13 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sd_text.h"
-
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv) {
   size_t mb = argc > 1 ? (size_t)atol(argv[1]) : 140;

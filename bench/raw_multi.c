@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "sd_text.h"
+#include "clock.h"
 
 static int sdopts, want_rss;
 static CURLSH *share;
@@ -114,24 +115,6 @@ static long hwm_kb(void) {
   return kb;
 }
 
-static double cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-         ru.ru_stime.tv_usec / 1e6;
-}
-
-static double user_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-}
-
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* A fresh body (new taskUUID) for the slot, then (re)start its transfer. */
 static void start(CURLM *multi, slot *s, const char *url) {

@@ -44,14 +44,7 @@ end
 local seedream = require "seedream"
 local core = require "seedream.core"
 
-local function status_kb()
-  local out = {}
-  for line in io.lines("/proc/self/status") do
-    local k, v = line:match("^(Vm%u%u%u?):%s*(%d+) kB")
-    if k then out[k] = tonumber(v) end
-  end
-  return out
-end
+local status_kb = dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/common.lua").status_kb
 
 local refs, input_bytes = {}, 0
 for i = 1, count do

@@ -19,14 +19,7 @@ assert(url and key and n and (mode == "async" or mode == "sync"),
        "usage: rss.lua URL KEY N async|sync")
 local base = url:gsub("/v1/?$", "")
 
-local function status_kb()
-  local out = {}
-  for line in io.lines("/proc/self/status") do
-    local k, v = line:match("^(Vm%u%u%u?):%s*(%d+) kB")
-    if k then out[k] = tonumber(v) end
-  end
-  return out
-end
+local status_kb = dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/common.lua").status_kb
 
 local w0, c0 = core.now(), os.clock()
 local client = assert(seedream.client {
