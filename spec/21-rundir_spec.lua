@@ -2,7 +2,7 @@
 -- resume without sending anything again, adoption of unfinished tasks, dry runs, and a run
 -- killed with SIGKILL mid-way that loses no paid image and pays no task twice.
 local seedream = require "seedream"
-local rundir = require "seedream.rundir"
+local json = require "seedream.json"
 local h = require "helper"
 
 local SPEC_DIR = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
@@ -21,11 +21,11 @@ local function read(path)
   return s
 end
 local function exists(path) return read(path) ~= nil end
-local function manifest(dir) return assert(rundir.decode(assert(read(dir .. "/manifest.json")))) end
+local function manifest(dir) return assert(json.decode(assert(read(dir .. "/manifest.json")))) end
 local function journal(dir)
   local events = {}
   for line in (read(dir .. "/journal.jsonl") or ""):gmatch("[^\n]+") do
-    events[#events + 1] = assert(rundir.decode(line), "journal line is not JSON: " .. line)
+    events[#events + 1] = assert(json.decode(line), "journal line is not JSON: " .. line)
   end
   return events
 end
@@ -240,7 +240,7 @@ describe("run directories", function()
     assert.are.equal(2, #manifest(dir).images)
     local good, bad = 0, 0
     for line in read(dir .. "/journal.jsonl"):gmatch("[^\n]+") do
-      if rundir.decode(line) then good = good + 1 else bad = bad + 1 end
+      if json.decode(line) then good = good + 1 else bad = bad + 1 end
     end
     assert.are.same({ 4, 1 }, { good, bad })    -- the cut line stayed alone on its line
     c2:close()
@@ -263,7 +263,7 @@ describe("run directories", function()
     while os.time() < deadline do
       submitted, finished = 0, 0
       for line in (read(dir .. "/journal.jsonl") or ""):gmatch("[^\n]+") do
-        local e = rundir.decode(line)
+        local e = json.decode(line)
         if e and e.ev == "submitted" then submitted = submitted + 1 end
         if e and e.ev == "finished" then finished = finished + 1 end
       end
@@ -276,12 +276,12 @@ describe("run directories", function()
     end
     p:close()
     assert.is_true(killed, "the child was not caught mid-run")
-    assert(rundir.decode(read(dir .. "/manifest.json")))   -- atomic: never half written
+    assert(json.decode(read(dir .. "/manifest.json")))   -- atomic: never half written
     -- resume in a second process
     local out = assert(io.popen(child .. " 2>&1", "r"))
     local text = out:read("a")
     assert.is_true(out:close(), text)
-    local counters = assert(rundir.decode(text:match("[^\n]*\n?$")), text)
+    local counters = assert(json.decode(text:match("[^\n]*\n?$")), text)
     assert.is_true(counters.adopted >= 1, text)           -- unfinished ones were polled
     assert.is_true(counters.replayed >= 1, text)          -- finished ones were not resent
     local m = manifest(dir)

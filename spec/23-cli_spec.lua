@@ -1,7 +1,7 @@
 -- The `seedream` command (run as `lua5.4 bin/seedream ...`, as from a checkout): help,
 -- usage errors, validate, generate against an emulator (plain and JSON output, dry run,
 -- budget), run, emulator; and the progress reporter's terminal mode.
-local rundir = require "seedream.rundir"
+local json = require "seedream.json"
 local h = require "helper"
 
 local ROOT = (debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/.."
@@ -110,7 +110,7 @@ describe("seedream command", function()
     assert.is_nil(out:find("\27", 1, true))
     assert.matches("submitted %x+", out)
     assert.matches("saved " .. dir:gsub("%p", "%%%0"), out)
-    local m = rundir.decode(read(dir .. "/manifest.json"))
+    local m = json.decode(read(dir .. "/manifest.json"))
     assert.are.equal(2, #m.images)
     for _, img in ipairs(m.images) do
       assert.are.equal("png", (require("seedream").image_info(dir .. "/" .. img.file)))
@@ -135,7 +135,7 @@ describe("seedream command", function()
     assert.are.equal(0, code)
     local events = {}
     for line in out:gmatch("[^\n]+") do
-      local ev = assert(rundir.decode(line), "not JSON: " .. line)
+      local ev = assert(json.decode(line), "not JSON: " .. line)
       events[#events + 1] = ev
     end
     local last = events[#events]
@@ -165,7 +165,7 @@ describe("seedream command", function()
     assert.are.equal(0, code)
     assert.are.same(before, emu:stats())
     assert.matches("planned", out)
-    local m = rundir.decode(read(dir .. "/manifest.json"))
+    local m = json.decode(read(dir .. "/manifest.json"))
     assert.are.equal("planned", m.tasks[1].status)
     assert.is_true(math.abs(m.tasks[1].estimate - 0.14) < 1e-9)
     os.execute("rm -rf " .. q(dir))
@@ -204,7 +204,7 @@ describe("seedream command", function()
     local code, out, err = seedream({ "run", "--out", dir, script, "from run", "2" }, env)
     assert.are.equal(0, code, err)
     assert.matches("manifest:", out)
-    local m = rundir.decode(read(dir .. "/manifest.json"))
+    local m = json.decode(read(dir .. "/manifest.json"))
     assert.are.equal(4, #m.images)
     assert.are.equal("from run", m.images[1].prompt)
     code = seedream({ "run", "--out", dir, script, "from run", "2", "7" }, env)

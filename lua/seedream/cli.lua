@@ -301,7 +301,7 @@ function M.validate(argv)
   local text = f:read("a")
   f:close()
   local seedream = require "seedream"
-  local req, jerr = require("seedream.rundir").decode(text)
+  local req, jerr = require("seedream.json").decode(text)
   if req == nil then
     say(io.stdout, pos[1], ": not valid JSON: ", tostring(jerr))
     return EXIT.failure

@@ -138,7 +138,7 @@ local function fields(ev, d, run)
       for _, img in ipairs(run:images()) do
         if img.file then files[#files + 1] = run.dir .. "/" .. img.file end
       end
-      o.files = require("seedream.rundir").array(files)
+      o.files = require("seedream.json").array(files)
       o.manifest, o.gallery = run.manifest_path, run.gallery_path
     end
   end
@@ -168,7 +168,7 @@ function P:event(ev, data, run)
       local s = run:summary()
       o.tasks_done, o.tasks_total, o.images, o.cost_total = s.finished, s.tasks, s.images, s.cost
     end
-    out:write(require("seedream.rundir").encode(o), "\n")
+    out:write(require("seedream.json").encode(o), "\n")
   elseif mode == "plain" then
     local line = describe(ev, data)
     if line then out:write(("[%7.2fs] %s\n"):format(elapsed, line)) end
