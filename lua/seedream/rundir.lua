@@ -18,13 +18,12 @@ local core = require "seedream.core"
 local errors = require "seedream.error"
 local image = require "seedream.image"
 local scheduler = require "seedream.scheduler"
+local json = require "seedream.json"
 
 local M = {}
 M.FORMAT = "seedream-run/1"
 
-local json = require "seedream.json"
 local array = json.array
-
 
 local Run = {}
 Run.__index = Run
