@@ -103,6 +103,11 @@ if luarocks --lua-version=5.4 --tree "$TREE" make --deps-mode=none \
       LUA_CPATH="$TREE/lib/lua/5.4/?.so;;" lua5.4 -e 'print(require("seedream").VERSION)' 2>&1)
   if echo "$v" | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$'; then record "luarocks make + require" 1 0
   else echo "--- require after luarocks make printed: $v"; record "luarocks make + require" 0 1; fi
+  # a private tree is used the documented way: `luarocks path` sets LUA_PATH/LUA_CPATH
+  if (cd /tmp && eval "$(luarocks --lua-version=5.4 --tree "$TREE" path)" &&
+      "$TREE/bin/seedream" validate --help >/dev/null 2>&1); then
+    record "installed seedream command" 1 0
+  else echo "--- the installed seedream command failed"; record "installed seedream command" 0 1; fi
 else
   echo "--- luarocks make failed:"; tail -n 20 "$OUT/luarocks.log"; record "luarocks make" 0 1
 fi
