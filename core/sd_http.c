@@ -70,9 +70,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef SD_VERSION
-#define SD_VERSION "0.1.0"
-#endif
+#include "sd_version.h"
 
 #define SD_RETRY_AFTER_MAX_MS 120000L
 #define SD_MAX_REDIRS 5L

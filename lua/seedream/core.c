@@ -9,6 +9,7 @@
 #include "sd_limits.h"
 #include "sd_schema.h"
 #include "sd_text.h"
+#include "sd_version.h"
 
 int lsd_push_error(lua_State *L, const sd_error *err) {
   lua_pushnil(L);
@@ -208,5 +209,7 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
   lua_setfield(L, -2, "codes");
   lua_pushstring(L, SD_MODEL_ID);
   lua_setfield(L, -2, "model");
+  lua_pushstring(L, SD_VERSION);
+  lua_setfield(L, -2, "version");
   return 1;
 }

@@ -14,7 +14,7 @@ local scheduler = require "seedream.scheduler"
 
 local M = {}
 
-M.VERSION = "0.1.0"
+M.VERSION = core.version
 M.MODEL = core.model
 M.limits = core.limits
 M.codes = errors.codes
