@@ -104,6 +104,21 @@ describe("coroutines", function()
     slow_c:close(); fast_c:close(); fast_emu:stop()
   end)
 
+  it("waiting on two clients at once sleeps on their sockets instead of spinning", function()
+    local slow = h.emulator("--latency-ms 150")
+    local a, b = emu:client(), slow:client()
+    local c0, w0 = os.clock(), require("seedream.core").now()
+    seedream.run(function()
+      local ta = assert(a:submit(h.req { numberResults = 3 }))   -- ~90 ms
+      local tb = assert(b:submit(h.req { numberResults = 2 }))   -- ~300 ms
+      seedream.wait_all { ta, tb }
+    end)
+    local cpu, wall = os.clock() - c0, require("seedream.core").now() - w0
+    assert.truthy(wall >= 0.25, "wall " .. wall)
+    assert.truthy(cpu < wall / 2, ("cpu %.3f s in %.3f s"):format(cpu, wall))
+    a:close(); b:close(); slow:stop()
+  end)
+
   it("an error inside seedream.run is raised with its traceback", function()
     local c = emu:client()
     local ok, msg = pcall(seedream.run, function()

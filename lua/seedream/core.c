@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include "lsd.h"
 #include "sd_json.h"
 #include "sd_key.h"
@@ -156,6 +157,37 @@ static int lsd_sleep(lua_State *L) {
   return 0;
 }
 
+/* poll(fds, timeout_s) -> number ready: waits until one of the sockets (a list of
+ * { fd =, read =, write = } as from client:pollfds()) is ready or the time is up. Lets
+ * seedream.run wait on several clients at once instead of spinning. */
+static int lsd_poll(lua_State *L) {
+  struct pollfd pfd[256];
+  int n = 0, i, len, ms, rc;
+  lua_Number t = luaL_optnumber(L, 2, 0);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  len = (int)luaL_len(L, 1);
+  for (i = 1; i <= len && n < 256; i++) {
+    lua_rawgeti(L, 1, i);
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "fd");
+      lua_getfield(L, -2, "read");
+      lua_getfield(L, -3, "write");
+      pfd[n].fd = (int)luaL_checkinteger(L, -3);
+      pfd[n].events = (short)((lua_toboolean(L, -2) ? POLLIN : 0) |
+                              (lua_toboolean(L, -1) ? POLLOUT : 0));
+      if (!pfd[n].events) pfd[n].events = POLLIN;
+      pfd[n].revents = 0;
+      n++;
+      lua_pop(L, 3);
+    }
+    lua_pop(L, 1);
+  }
+  ms = t <= 0 ? 0 : t > 3600 ? 3600000 : (int)(t * 1000.0 + 0.5);
+  rc = poll(pfd, (nfds_t)n, ms);
+  lua_pushinteger(L, rc < 0 ? 0 : rc);
+  return 1;
+}
+
 static void push_limits(lua_State *L) {
   lua_createtable(L, 0, 12);
 #define LSD_LIMIT(name, value) (lua_pushnumber(L, (lua_Number)(value)), lua_setfield(L, -2, name))
@@ -191,6 +223,7 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
     {"http", lsd_http_new},
     {"now", lsd_now},
     {"sleep", lsd_sleep},
+    {"poll", lsd_poll},
     {"write_base64", lsd_write_base64},
     {"sniff", lsd_sniff},
     {"base64_decode", lsd_base64_decode},

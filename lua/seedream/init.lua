@@ -75,8 +75,19 @@ function M.drive(wait)
     scheduler.run_ready()
     return true
   end
-  local w = #busy == 1 and wait or math.min(wait, 0.005)
-  for _, c in ipairs(busy) do c:step(w) end
+  if #busy == 1 then
+    busy[1]:step(wait)
+    return true
+  end
+  -- several clients: wait on all their sockets at once, then let each do its work
+  local fds, soonest = {}, wait
+  for _, c in ipairs(busy) do
+    local list, t = c:pollfds()
+    for _, f in ipairs(list) do fds[#fds + 1] = f end
+    if t and t < soonest then soonest = t end
+  end
+  if soonest > 0 and not scheduler.has_work() then core.poll(fds, soonest) end
+  for _, c in ipairs(busy) do c:step(0) end
   return true
 end
 scheduler.drive = M.drive
@@ -104,14 +115,8 @@ function M.wait_any(tasks)
       local token = scheduler.token(job)
       for _, t in ipairs(tasks) do t._waiters[#t._waiters + 1] = { job, token } end
       scheduler.park()
-    else
-      local seen, list = {}, {}
-      for _, t in ipairs(tasks) do
-        if not seen[t.client] then seen[t.client] = true; list[#list + 1] = t.client end
-      end
-      if #list == 0 then return nil end
-      local wait = #list == 1 and 0.5 or 0.005
-      for _, c in ipairs(list) do c:step(wait) end
+    elseif not M.drive(0.5) then
+      return nil                    -- nothing pending anywhere: the tasks cannot finish
     end
   end
 end
