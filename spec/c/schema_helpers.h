@@ -1,8 +1,8 @@
-/* schema_helpers.h: what the two schema test programs share (test_schema.c: the field
- * rules; test_schema_prepare.c: prepare, max_images and the reference's example requests).
- * A tiny JSON reader, so that cases can be written as JSON, the JSON writer's output as a
- * string, and the base request the cases extend. Static functions: each test program
- * includes this once, and both use every one of them. */
+/* schema_helpers.h: what the schema test programs share (test_schema.c: the field rules;
+ * test_schema_prepare.c: prepare, max_images and the reference's example requests;
+ * test_files.c: request keys). A tiny JSON reader, so that cases can be written as JSON,
+ * the JSON writer's output as a string, and the base request the cases extend. Static
+ * functions: each test program includes this once, and each uses every one of them. */
 #ifndef SCHEMA_HELPERS_H
 #define SCHEMA_HELPERS_H
 
