@@ -3,10 +3,10 @@
 #   1. C unit tests of core/ (plain build)
 #   2. the same under ASan/UBSan (separate build in build/asan)
 #   3. the same under valgrind
-#   4. the emulator's smoke test (curl against a fresh emulator)
+#   4. the emulator's smoke test (curl against a fresh emulator), also under valgrind
 #   5. busted specs (Lua 5.4) against emulators the specs start themselves
 #   6. the specs again under valgrind with the GC forced to run all the time
-# SEEDREAM_QUICK=1 skips stages 2, 3 and 6 (for a fast local loop).
+# SEEDREAM_QUICK=1 skips the sanitizer and valgrind runs (for a fast local loop).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -66,6 +66,11 @@ fi
 if [ -f emulator/smoke.sh ]; then
   echo "== emulator smoke test"
   run_ctest "emulator smoke" "$OUT/emulator-smoke.log" sh emulator/smoke.sh
+  if [ "${SEEDREAM_QUICK:-0}" != 1 ]; then
+    echo "== emulator smoke test under valgrind"
+    EMU_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1" \
+      run_ctest "emulator smoke under valgrind" "$OUT/emulator-smoke-vg.log" sh emulator/smoke.sh
+  fi
 fi
 
 # busted prints TAP; count "ok" and "not ok" lines.
