@@ -129,6 +129,19 @@ describe("tasks", function()
     c:close()
   end)
 
+  it("a blocking wait inside a callback is refused clearly, and the step goes on", function()
+    local c = emu:client()
+    local inner_err
+    local t = assert(c:submit(h.req(), { on_image = function()
+      local ok, e = pcall(function() c:generate(h.req()) end)
+      inner_err = not ok and tostring(e) or nil
+    end }))
+    assert(t:wait())
+    assert.truthy(inner_err and inner_err:find("from inside a callback", 1, true), inner_err)
+    assert(c:generate(h.req()))                     -- the client still works afterwards
+    c:close()
+  end)
+
   it("closing the client cancels what is unfinished", function()
     local c = slow:client()
     local t = assert(c:submit(h.req()))

@@ -497,18 +497,8 @@ end
 --- Performs all pending I/O and resumes what became ready, waiting at most `timeout`
 -- seconds (default 0: never blocks; this is what a game loop calls each frame).
 -- Returns the number of unfinished tasks.
-function Client:step(timeout)
-  check_open(self)
-  local t = now()
-  self:_dispatch(t)
-  local wait = timeout or 0
-  if wait > 0 then
-    local nt = self:_next_timer(t)
-    if nt and nt < wait then wait = nt end
-    if scheduler.has_work() then wait = 0 end
-  end
-  local _, err = self.http:perform(wait)
-  if err then error(tostring(errors.from_core(err)), 2) end
+-- Hands every finished transfer to its task, poll or download, then checks deadlines.
+function Client:_drain()
   while true do
     local done = self.http:next()
     if not done then break end
@@ -523,9 +513,31 @@ function Client:step(timeout)
       else self:_on_submit(what, done) end
     end
   end
-  t = now()
-  self:_check_time(t)
+  self:_check_time(now())
+end
+
+function Client:step(timeout)
+  check_open(self)
+  if self.stepping then
+    error("seedream: client:step() (or a blocking wait) from inside a callback of the same "
+          .. "client; wait in a coroutine (seedream.run, client:spawn) instead", 2)
+  end
+  local t = now()
   self:_dispatch(t)
+  local wait = timeout or 0
+  if wait > 0 then
+    local nt = self:_next_timer(t)
+    if nt and nt < wait then wait = nt end
+    if scheduler.has_work() then wait = 0 end
+  end
+  local _, err = self.http:perform(wait)
+  if err then error(tostring(errors.from_core(err)), 2) end
+  -- callbacks (on_image, ...) run in here: a step from inside one would re-enter this loop
+  self.stepping = true
+  local ok, e = pcall(self._drain, self)
+  self.stepping = false
+  if not ok then error(e, 0) end
+  self:_dispatch(now())
   if self.failures and #self.failures > 0 then
     local msg = table.remove(self.failures, 1)
     error(msg, 0)
