@@ -16,7 +16,7 @@ function Task.new(client, body, uuid, max_images, delivery, opts)
   return setmetatable({
     client = client, body = body, taskUUID = uuid, max_images = max_images,
     delivery = delivery, status = "queued", cost = 0,
-    _images = {}, _seen = {}, _waiters = {},  -- (cheap next to the request itself)
+    _images = {}, _seen = {}, _waiters = {},
     on_image = opts.on_image, timeout = opts.timeout,
   }, Task)
 end
