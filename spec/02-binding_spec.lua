@@ -157,6 +157,20 @@ describe("the client", function()
     c:close()
   end)
 
+  it("sends its key only over https, or plain http to this machine", function()
+    for _, url in ipairs { "http://example.com/v1", "ftp://127.0.0.1/v1", "api.runware.ai/v1" } do
+      local c, err = seedream.client { api_key = "k", url = url }
+      assert.is_nil(c, url)
+      assert.are.equal("invalid", err.code)
+      assert.are.equal("url", err.field)
+    end
+    for _, url in ipairs { "https://api.runware.ai/v1", "http://127.0.0.1:8080/v1",
+                           "http://localhost/v1", "http://[::1]:9/v1" } do
+      local c = assert(seedream.client { api_key = "k", url = url })
+      c:close()
+    end
+  end)
+
   it("raises for options of the wrong type", function()
     assert.has_error(function() seedream.client { timeout = "soon" } end)
     assert.has_error(function() seedream.client { delivery = "carrier pigeon" } end)

@@ -81,6 +81,17 @@ function M.new(o)
   if self.delivery and self.delivery ~= "sync" and self.delivery ~= "async" then
     error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)", 2)
   end
+  -- the key goes in a header: never over plain http except to this machine (the emulator)
+  local scheme, rest = self.url:match("^(%a[%w+.-]*)://(.*)$")
+  scheme = scheme and scheme:lower()
+  rest = rest and rest:gsub("^[^/@]*@", "")                 -- no user:password@ part
+  local host = rest and (rest:match("^%[([^%]]*)%]") or rest:match("^([^/:?#]*)"))
+  if scheme ~= "https" and not (scheme == "http" and (host == "127.0.0.1" or host == "::1"
+                                                      or host == "localhost")) then
+    return nil, errors.new { code = "invalid", field = "url",
+      message = "the API URL must be https:// (plain http:// only to localhost, where the "
+                .. "emulator runs), got " .. self.url:gsub("//[^/@]*@", "//") }
+  end
   local http, err = core.http {
     connect_timeout = opt(o, "connect_timeout", "number", nil),
     retries = opt(o, "retries", "number", nil),
