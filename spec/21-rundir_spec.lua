@@ -4,22 +4,10 @@
 local seedream = require "seedream"
 local json = require "seedream.json"
 local h = require "helper"
+local tmpdir, read, rm = h.tmpname, h.read, h.rmdir
 
 local SPEC_DIR = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-local function rm(dir) os.execute("rm -rf '" .. dir .. "'") end
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 local function exists(path) return read(path) ~= nil end
 local function manifest(dir) return assert(json.decode(assert(read(dir .. "/manifest.json")))) end
 local function journal(dir)

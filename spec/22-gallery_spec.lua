@@ -3,19 +3,8 @@
 local seedream = require "seedream"
 local gallery = require "seedream.gallery"
 local h = require "helper"
+local tmpdir, read = h.tmpname, h.read
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 local function unescape(s)
   return (s:gsub("&quot;", '"'):gsub("&#39;", "'"):gsub("&lt;", "<"):gsub("&gt;", ">")
            :gsub("&amp;", "&"):gsub("%%(%x%x)", function(x) return string.char(tonumber(x, 16)) end))

@@ -3,28 +3,12 @@
 -- budget), run, emulator; and the progress reporter's terminal mode.
 local json = require "seedream.json"
 local h = require "helper"
+local tmpdir, read, write = h.tmpname, h.read, h.write
 
 local ROOT = (debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/.."
 local BIN = ROOT .. "/bin/seedream"
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
 
 -- Runs bin/seedream with args (a list) and env (a table); returns code, stdout, stderr.
 local function seedream(args, env)

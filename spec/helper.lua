@@ -110,8 +110,17 @@ function M.ls(dir)
   return out
 end
 
+--- A fresh temporary path that does not exist yet (for code that creates it itself).
+function M.tmpname()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+
+--- A file's bytes, or nil if it cannot be read.
 function M.read(path)
-  local f = assert(io.open(path, "rb"))
+  local f = io.open(path, "rb")
+  if not f then return nil end
   local s = f:read("a")
   f:close()
   return s
