@@ -8,7 +8,6 @@ local errors = require "seedream.error"
 cjson.decode_max_depth(64)
 
 local M = {}
-M.null = cjson.null
 
 --- The body of one getResponse POST polling many tasks at once (the body is always an array).
 function M.poll_body(uuids)
