@@ -107,6 +107,19 @@ void sd_json_write_string(sd_buf *b, const char *str, size_t len) {
   sd_buf_putc(b, '"');
 }
 
+/* Integers are most numbers of a request: digits by hand, not through printf. */
+static void sd_json_write_int(sd_buf *b, long long i) {
+  char tmp[24];
+  size_t at = sizeof tmp;
+  unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+  do {
+    tmp[--at] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (i < 0) tmp[--at] = '-';
+  sd_buf_append(b, tmp + at, sizeof tmp - at);
+}
+
 /* Shortest %.Ng (N = 15..17) that reads back as the same double; '.' whatever the locale. */
 static void sd_json_write_double(sd_buf *b, double n) {
   char tmp[40];
@@ -195,9 +208,7 @@ static void sd_json_write_value(sd_buf *b, const sd_value *v, int depth) {
     if (!isfinite(v->u.num.n)) {
       sd_buf_puts(b, "null");
     } else if (v->u.num.is_int && sd_value_is_integer(v)) {
-      char tmp[32];
-      int len = snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.num.n);
-      sd_buf_append(b, tmp, (size_t)len);
+      sd_json_write_int(b, (long long)v->u.num.n);
     } else {
       sd_json_write_double(b, v->u.num.n);
     }

@@ -91,11 +91,20 @@ static const sd_field sd_fields[] = {
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
+/* "parent.name" (or "name" at the top level), cut to fit n; runs for every field present,
+ * so it copies rather than formats. */
 static void sd_path_join(char *out, size_t n, const char *parent, const char *name) {
-  if (parent[0])
-    snprintf(out, n, "%s.%s", parent, name);
-  else
-    snprintf(out, n, "%s", name);
+  size_t lp = strlen(parent), ln = strlen(name), at = 0;
+  if (n == 0) return;
+  if (lp) {
+    if (lp > n - 1) lp = n - 1;
+    memcpy(out, parent, lp);
+    at = lp;
+    if (at < n - 1) out[at++] = '.';
+  }
+  if (ln > n - 1 - at) ln = n - 1 - at;
+  memcpy(out + at, name, ln);
+  out[at + ln] = '\0';
 }
 
 static const char *sd_type_name(const sd_value *v) {

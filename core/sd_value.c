@@ -125,8 +125,10 @@ int sd_array_push(sd_value *arr, sd_value *item) {
 
 static long sd_object_index(const sd_value *obj, const char *key) {
   if (!obj || obj->type != SD_OBJECT || !key) return -1;
-  for (size_t i = 0; i < obj->u.obj.n; i++)
-    if (strcmp(obj->u.obj.keys[i], key) == 0) return (long)i;
+  for (size_t i = 0; i < obj->u.obj.n; i++) {
+    const char *k = obj->u.obj.keys[i];
+    if (k[0] == key[0] && strcmp(k, key) == 0) return (long)i;   /* most differ at once */
+  }
   return -1;
 }
 

@@ -52,6 +52,7 @@ static int lsd_prepare(lua_State *L) {
   char *json;
   size_t len;
   int as_array = lua_toboolean(L, 2);
+  int want_key = lua_toboolean(L, 3);        /* read now: the results go on the stack */
   req = request_arg(L, &err);
   if (!req) return lsd_push_error(L, &err);
   if (sd_request_prepare(req, &err) != SD_OK) {
@@ -84,7 +85,7 @@ static int lsd_prepare(lua_State *L) {
   uuid = sd_object_get(req, "taskUUID");
   lua_pushlstring(L, uuid->u.str.s, uuid->u.str.len);
   lua_pushinteger(L, sd_request_max_images(req));
-  if (lua_toboolean(L, 3)) {                 /* the key costs a hash: only when asked */
+  if (want_key) {                            /* the key costs a hash: only when asked */
     char key[33];
     if (sd_request_key(req, key) != 0) key[0] = '\0';
     lua_pushstring(L, key);

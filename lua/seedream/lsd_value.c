@@ -17,9 +17,12 @@ static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int dep
 
 /* Appends ".key" or "[i]" to the path buffer; returns the old length to restore. */
 static size_t path_push_key(char *path, size_t plen, const char *key) {
-  size_t cap = SD_FIELD_MAX;
-  if (plen == 0) snprintf(path, cap, "%s", key);
-  else if (plen < cap) snprintf(path + plen, cap - plen, ".%s", key);
+  size_t at = plen, len = strlen(key);
+  if (at > 0 && at < SD_FIELD_MAX - 1) path[at++] = '.';
+  if (at >= SD_FIELD_MAX) return plen;
+  if (len > SD_FIELD_MAX - 1 - at) len = SD_FIELD_MAX - 1 - at;
+  memcpy(path + at, key, len);              /* every field passes here: no formatting */
+  path[at + len] = '\0';
   return plen;
 }
 
