@@ -218,6 +218,7 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"prepare", lsd_prepare},
     {"check", lsd_check},
+    {"answer", lsd_answer},
     {"uuid", lsd_uuid},
     {"is_uuid", lsd_is_uuid},
     {"json_string", lsd_json_string},
@@ -245,5 +246,7 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
   lua_setfield(L, -2, "model");
   lua_pushstring(L, SD_VERSION);
   lua_setfield(L, -2, "version");
+  lua_pushlightuserdata(L, NULL);            /* JSON null in arrays (equal to cjson.null) */
+  lua_setfield(L, -2, "null");
   return 1;
 }

@@ -21,7 +21,7 @@ local FIELDS = { "taskType", "taskUUID", "imageUUID", "imageURL", "imageBase64Da
 local EXT = { JPG = "jpg", PNG = "png", WEBP = "webp" }
 
 -- The decoded item becomes the image itself (no copy): only the documented fields stay,
--- and JSON nulls (cjson.null, a userdata) are dropped.
+-- and JSON nulls (cjson.null, a userdata: webhook bodies are decoded by cjson) are dropped.
 local KEEP = {}
 for _, k in ipairs(FIELDS) do KEEP[k] = true end
 

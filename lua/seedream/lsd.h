@@ -30,6 +30,8 @@ void lsd_open_file(lua_State *L);
 /* The path of a seedream.File at idx, or NULL if the value is not one. */
 const char *lsd_file_path(lua_State *L, int idx);
 
+int lsd_answer(lua_State *L);       /* core.answer(body): an API answer sorted by task */
+
 /* seedream.Body: large request bodies stay in C memory (lsd_body.c). */
 #define LSD_INLINE_BODY_MAX 65536   /* smaller bodies are plain Lua strings */
 void lsd_open_body(lua_State *L);

@@ -1,11 +1,8 @@
 --- The Runware wire protocol (DESIGN.md section 4): request bodies and response parsing.
 -- Kept apart from the client so that what is *inferred* about the protocol is in one file.
 -- @module seedream.protocol
-local cjson = require("cjson").new()
 local core = require "seedream.core"
 local errors = require "seedream.error"
-
-cjson.decode_max_depth(64)
 
 local M = {}
 
@@ -24,57 +21,30 @@ local function snippet(body)
   return body
 end
 
-local function is_array(v) return type(v) == "table" end
-
 --- Parses a finished transfer (from Http:next()) into
 -- `{ items = {uuid -> {item...}}, errors = {uuid -> err}, common = err|nil }`.
 -- `common` is an error that applies to every task of the request (transport failure, HTTP
--- error without a task, malformed body).
+-- error without a task, malformed body). The body is decoded and sorted by task in C
+-- (core.answer); only errors become tables here.
 function M.parse(done)
-  local out = { items = {}, errors = {} }
   if done.code ~= "ok" then
-    out.common = errors.new { code = done.code, message = done.message or done.code,
-                              retryable = errors.codes[done.code] }
-    return out
+    return { items = {}, errors = {}, common = errors.new { code = done.code,
+      message = done.message or done.code, retryable = errors.codes[done.code] } }
   end
   local status, body = done.status, done.body or ""
-  local ok, doc = pcall(cjson.decode, body)
-  if not ok or type(doc) ~= "table" then
+  local out = core.answer(body)
+  if not out then
     local what = body == "" and "an empty body" or ("a body that is not JSON: " .. snippet(body))
     if status >= 200 and status < 300 then
-      out.common = errors.new { code = "bad_response", status = status,
-                                message = "the API answered with " .. what }
-    else
-      out.common = errors.new { code = "http", status = status,
-                                message = "HTTP " .. status .. " with " .. what }
+      return { items = {}, errors = {}, common = errors.new { code = "bad_response",
+        status = status, message = "the API answered with " .. what } }
     end
-    return out
+    return { items = {}, errors = {}, common = errors.new { code = "http", status = status,
+      message = "HTTP " .. status .. " with " .. what } }
   end
-  local errs = doc.errors
-  if type(doc.error) == "table" then errs = { doc.error } end
-  if is_array(errs) then
-    for _, e in ipairs(errs) do
-      if type(e) == "table" then
-        local err = errors.from_api(e, status)
-        local uuid = type(e.taskUUID) == "string" and e.taskUUID or nil
-        if uuid then out.errors[uuid] = out.errors[uuid] or err
-        else out.common = out.common or err end
-      end
-    end
-  end
-  if is_array(doc.data) then
-    for _, item in ipairs(doc.data) do
-      if type(item) == "table" and type(item.taskUUID) == "string" then
-        if item.status == "error" then
-          out.errors[item.taskUUID] = out.errors[item.taskUUID] or errors.from_api(item, status)
-        else
-          local list = out.items[item.taskUUID]
-          if not list then list = {}; out.items[item.taskUUID] = list end
-          list[#list + 1] = item
-        end
-      end
-    end
-  elseif not errs and status >= 200 and status < 300 then
+  for uuid, raw in pairs(out.errors) do out.errors[uuid] = errors.from_api(raw, status) end
+  if out.common then out.common = errors.from_api(out.common[1], status) end
+  if not out.has_data and not out.has_errors and status >= 200 and status < 300 then
     out.common = errors.new { code = "bad_response", status = status,
                               message = "the API answered without data or errors" }
   end
