@@ -56,16 +56,15 @@ measure("  of which core.uuid()", function() return core.uuid() end)
 measure("  of which core.check(req) [to C + validate]", function() return core.check(req) end)
 total = total + measure("client:_resolve(req)", function() return fake_client:_resolve(req) end)
 total = total + measure("Task.new + queue/active bookkeeping", function()
-  local t = Task.new(fake_client, body, uuid, 1, "sync", {})
-  t.format = "JPG"
-  t.request = req
+  local t = Task.new(fake_client, req, body, uuid, 1, nil, {})
   t.deadline = core.now() + 300
   return t
 end)
 total = total + measure("core.now() x3 (submit, step x2)", function()
   core.now(); core.now(); return core.now()
 end)
-measure("cjson.decode(answer) alone", function() return cjson.decode(body) end)
+measure("cjson.decode(answer) alone (for comparison)", function() return cjson.decode(body) end)
+measure("  core.answer(body) [the C decoder]", function() return core.answer(body) end)
 total = total + measure("protocol.parse(done) [decode + index]", function()
   return protocol.parse(done)
 end)
@@ -73,11 +72,11 @@ total = total + measure("http:next-like table (9 fields) + body string", functio
   return { id = 1, code = "ok", status = 200, body = body .. "", content_type = "application/json",
            attempts = 1, elapsed = 0.001 }
 end)
-local task = Task.new(fake_client, body, uuid, 1, "sync", {})
-local item = cjson.decode(body).data[1]
+local task = Task.new(fake_client, req, body, uuid, 1, nil, {})
+local item = core.answer(body).items[uuid][1]
 total = total + measure("image.new(item, task, 1)", function() return image.new(item, task, 1) end)
 total = total + measure("task:_add_image + _finish (fresh task)", function()
-  local t = Task.new(fake_client, body, uuid, 1, "sync", {})
+  local t = Task.new(fake_client, req, body, uuid, 1, nil, {})
   t.status = "sent"
   t:_add_image(item)
   t:_finish(nil)

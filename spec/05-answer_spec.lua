@@ -184,6 +184,23 @@ describe("core.answer sorts an answer by task", function()
     assert.are.equal(1, #r.items.a)
   end)
 
+  it("keeps only the named members of data items when given a set", function()
+    local keep = { taskUUID = true, imageUUID = true, status = true }
+    local r = assert(core.answer([[{"data":[{"taskUUID":"a","imageUUID":"i","extra":{"deep":[1,2]},
+      "status":"success","other":"x"},{"taskUUID":"b","status":"error","error":{"code":"e"}}],
+      "errors":[{"code":"kept whole","taskUUID":"c","parameter":"width"}]}]], keep))
+    assert.are.same({ taskUUID = "a", imageUUID = "i", status = "success" }, r.items.a[1])
+    -- failed items are filed by their status before "error" is dropped; errors stay whole
+    assert.is_nil(r.errors.b.error)
+    assert.are.equal("width", r.errors.c.parameter)
+  end)
+
+  it("still checks the syntax of members it drops", function()
+    local r, why = core.answer('{"data":[{"taskUUID":"a","x":[1,}]}', { taskUUID = true })
+    assert.is_nil(r)
+    assert.truthy(why:find("at byte", 1, true))
+  end)
+
   it("leaves null members out of items", function()
     local r = assert(core.answer('{"data":[{"taskUUID":"a","imageUUID":"i","NSFWContent":null}]}'))
     assert.is_nil(r.items.a[1].NSFWContent)

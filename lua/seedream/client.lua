@@ -130,26 +130,31 @@ end
 
 -- The request as sent: client defaults applied, references resolved (a shallow copy when
 -- anything changes).
+local function shallow_copy(t)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  return out
+end
+
 function Client:_resolve(req)
-  local copy
-  local function set(k, v)
-    if not copy then copy = {}; for key, val in pairs(req) do copy[key] = val end end
-    copy[k] = v
-  end
-  if self.delivery and req.deliveryMethod == nil then set("deliveryMethod", self.delivery) end
-  if self.budget and req.includeCost == nil then set("includeCost", true) end
+  local delivery = self.delivery and req.deliveryMethod == nil
+  local cost = self.budget and req.includeCost == nil
   local top = resolve_refs(req.referenceImages)
-  if top ~= req.referenceImages then set("referenceImages", top) end
-  if type(req.inputs) == "table" then
-    local refs = resolve_refs(req.inputs.referenceImages)
-    if refs ~= req.inputs.referenceImages then
-      local inputs = {}
-      for k, v in pairs(req.inputs) do inputs[k] = v end
-      inputs.referenceImages = refs
-      set("inputs", inputs)
-    end
+  local inputs = type(req.inputs) == "table" and req.inputs or nil
+  local refs = inputs and resolve_refs(inputs.referenceImages)
+  if inputs and refs ~= inputs.referenceImages then
+    inputs = shallow_copy(inputs)
+    inputs.referenceImages = refs
+  else
+    inputs = nil
   end
-  return copy or req
+  if not (delivery or cost or inputs) and top == req.referenceImages then return req end
+  local copy = shallow_copy(req)
+  if delivery then copy.deliveryMethod = self.delivery end
+  if cost then copy.includeCost = true end
+  copy.referenceImages = top
+  if inputs then copy.inputs = inputs end
+  return copy
 end
 
 -- Names the local file of a reference-image error (`inputs.referenceImages[3] (cat.png)`).
@@ -164,12 +169,14 @@ local function note_file(err, req)
 end
 M.note_file = note_file
 
+local NO_OPTS = {}
+
 --- Submits a request and returns its task at once; `nil, err` when the request is invalid
 -- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
 function Client:submit(req, opts)
   if type(req) ~= "table" then error("bad argument #1 to 'submit' (table expected)", 2) end
   check_open(self)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   req = self:_resolve(req)
   local body, uuid, max_images, key = core.prepare(req, true, self.journal ~= nil)
   if not body then return nil, note_file(errors.from_core(uuid), req) end
@@ -178,10 +185,7 @@ function Client:submit(req, opts)
     return nil, errors.new { code = "missing_key",
       message = "no API key: pass api_key to seedream.client{} or set RUNWARE_API_KEY" }
   end
-  local task = Task.new(self, body, uuid, max_images, req.deliveryMethod or "sync", opts)
-  task.format = req.outputFormat or "JPG"
-  task.request = req
-  task.key = key
+  local task = Task.new(self, req, body, uuid, max_images, key, opts)
   local rec = self.journal and self.journal:lookup(key)
   if rec and rec.status == "done" then return self:_replay(task, rec) end
   if rec and rec.taskUUID and rec.status ~= "done" then
@@ -227,7 +231,6 @@ function Client:_replay(task, rec)
   if rec.taskUUID then task.taskUUID = rec.taskUUID end
   for i, item in ipairs(rec.images or {}) do
     task._images[i] = image.new(item, task, i)
-    task._seen[item.imageUUID or i] = true
   end
   task.status = "done"
   task.replayed = true
@@ -272,14 +275,26 @@ end
 -- request, not 50. Sync tasks go alone: each answer waits for its own images.
 local BATCH, BATCH_BYTES = 64, 65536
 
-function Client:_send(tasks, body, timeout)
-  local api_key = secrets[self]
+-- One task in its own POST (sync tasks, large bodies).
+function Client:_send_one(task, timeout)
+  -- journaled (and fsynced) before it is sent: a run killed now can still find it
+  if self.journal then self.journal:submitted(task) end
+  local id, err = self.http:post(self.url, secrets[self], task.body, timeout)
+  if not id then return task:_finish(errors.from_core(err)) end
+  self.counters.submit_requests = self.counters.submit_requests + 1
+  task.status = "sent"
+  task.counted = true
+  task.http_id = id
+  self.inflight = self.inflight + 1
+  self.requests[id] = task
+end
+
+-- Several async tasks in one POST.
+function Client:_send_batch(tasks, body, timeout)
   if self.journal then
-    -- journaled (and fsynced) before it is sent: a run killed now can still find it
     for _, task in ipairs(tasks) do self.journal:submitted(task) end
   end
-  local id, err = self.http:post(self.url, api_key, body, timeout)
-  if id then self.counters.submit_requests = self.counters.submit_requests + 1 end
+  local id, err = self.http:post(self.url, secrets[self], body, timeout)
   for _, task in ipairs(tasks) do
     if id then
       task.status = "sent"
@@ -290,12 +305,8 @@ function Client:_send(tasks, body, timeout)
     end
   end
   if not id then return end
-  if #tasks == 1 and not tasks.batch then
-    tasks[1].http_id = id
-    self.requests[id] = tasks[1]
-  else
-    self.requests[id] = { batch = tasks }
-  end
+  self.counters.submit_requests = self.counters.submit_requests + 1
+  self.requests[id] = { batch = tasks }
 end
 
 -- Sends queued tasks while slots are free, and the batched poll when it is due.
@@ -317,15 +328,15 @@ function Client:_dispatch(t)
         parts[#parts + 1] = task.body:sub(2, -2)       -- the task object inside "[...]"
         if left > timeout then timeout = left end
         if #batch >= BATCH then
-          self:_send(batch, "[" .. table.concat(parts, ",") .. "]", timeout)
+          self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout)
           batch = nil
         end
       else
-        self:_send({ task }, task.body, left)
+        self:_send_one(task, left)
       end
     end
   end
-  if batch then self:_send(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
+  if batch then self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
   if self.n_polling > 0 and not self.poll_busy and t >= self.next_poll then
     local uuids, list = {}, {}
     for task in pairs(self.polling) do
@@ -446,7 +457,10 @@ function Client:_on_finish(task)
     task.counted = false
     self.inflight = self.inflight - 1
   end
-  self:_stop_polling(task)
+  if self.polling[task] then
+    self.polling[task] = nil
+    self.n_polling = self.n_polling - 1
+  end
   if self.active[task] then
     self.active[task] = nil
     self.n_active = self.n_active - 1

@@ -10,7 +10,7 @@ Fetch.__name = "seedream.Fetch"
 
 function Fetch.new(client, url, path, expect)
   return setmetatable({ client = client, url = url, path = path, expect = expect,
-                        status = "sent", _images = {}, _waiters = {} }, Fetch)
+                        status = "sent", _images = {} }, Fetch)
 end
 
 function Fetch:__tostring() return ("seedream.Fetch %s (%s)"):format(self.url, self.status) end

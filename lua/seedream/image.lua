@@ -18,6 +18,7 @@ local owner = setmetatable({}, { __mode = "k" })
 
 local FIELDS = { "taskType", "taskUUID", "imageUUID", "imageURL", "imageBase64Data",
                  "imageDataURI", "seed", "cost", "NSFWContent" }
+M.FIELDS = FIELDS
 local EXT = { JPG = "jpg", PNG = "png", WEBP = "webp" }
 
 -- The decoded item becomes the image itself (no copy): only the documented fields stay,
@@ -25,10 +26,16 @@ local EXT = { JPG = "jpg", PNG = "png", WEBP = "webp" }
 local KEEP = {}
 for _, k in ipairs(FIELDS) do KEEP[k] = true end
 
-function M.new(item, task, index)
+-- `decoded`: the item comes from protocol.parse, which kept only these fields (and status,
+-- error) already.
+function M.new(item, task, index, decoded)
   local img = item
-  for k, v in pairs(img) do
-    if not KEEP[k] or type(v) == "userdata" then img[k] = nil end
+  if decoded then
+    img.status, img.error = nil, nil
+  else
+    for k, v in pairs(img) do
+      if not KEEP[k] or type(v) == "userdata" then img[k] = nil end
+    end
   end
   img.index = index
   img.taskUUID = img.taskUUID or task.taskUUID

@@ -113,7 +113,7 @@ function M.wait_any(tasks)
     local job = scheduler.current()
     if job then
       local token = scheduler.token(job)
-      for _, t in ipairs(tasks) do t._waiters[#t._waiters + 1] = { job, token } end
+      for _, t in ipairs(tasks) do t:_add_waiter(job, token) end
       scheduler.park()
     elseif not M.drive(0.5) then
       return nil                    -- nothing pending anywhere: the tasks cannot finish

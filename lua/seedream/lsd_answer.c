@@ -6,7 +6,7 @@
  * become UTF-8, integers stay integers as in lua_stringtonumber), and the top-level "data"
  * and "errors" arrays are sorted while they are read:
  *
- *   core.answer(body) -> { items = { [taskUUID] = {item, ...} },
+ *   core.answer(body [, keep]) -> { items = { [taskUUID] = {item, ...} },
  *                          errors = { [taskUUID] = raw error item },
  *                          common = { raw error item without a taskUUID, ... },
  *                          has_data = bool, has_errors = bool }
@@ -16,7 +16,9 @@
  * names that task too (that one wins, whichever comes first in the text). The singular
  * {"error": {...}} form counts as a one-item errors array. null members of objects are left
  * out (an image never carries a null field); a null inside an array is core.null (a light
- * userdata NULL, the same value as cjson.null). A top level that is not an object gives
+ * userdata NULL, the same value as cjson.null). With keep (a set: { imageUUID = true, ... })
+ * the members of data items are only those it names; the rest are read and dropped, so an
+ * image table is ready as it comes out. A top level that is not an object gives
  * empty tables and has_data = has_errors = false. */
 #include <string.h>
 #include "lsd.h"
@@ -25,6 +27,7 @@
 
 typedef struct reader {
   lua_State *L;
+  int keep;                 /* stack index of the set of item fields to keep, 0: all */
   const char *p, *end, *start;
   const char *why;          /* set on the first syntax error */
 } reader;
@@ -183,8 +186,17 @@ static int literal(reader *r, const char *word, size_t n) {
 
 static int read_value(reader *r, int depth);
 
-/* An object; members whose value is null are left out. */
-static int read_object(reader *r, int depth) {
+/* Whether the key on top is in the set at index keep. */
+static int is_kept(lua_State *L, int keep) {
+  lua_pushvalue(L, -1);
+  int found = lua_rawget(L, keep) != LUA_TNIL;
+  lua_pop(L, 1);
+  return found;
+}
+
+/* An object; members whose value is null are left out, and so are those not in the set at
+ * stack index keep (when keep is not 0). */
+static int read_object(reader *r, int depth, int keep) {
   lua_State *L = r->L;
   r->p++;
   lua_createtable(L, 0, 8);
@@ -201,6 +213,9 @@ static int read_object(reader *r, int depth) {
     if (r->p < r->end && *r->p == 'n') {           /* null: the member is left out */
       if (!literal(r, "null", 4)) return 0;
       lua_pop(L, 1);
+    } else if (keep && !is_kept(L, keep)) {        /* read, then dropped */
+      if (!read_value(r, depth + 1)) return 0;
+      lua_pop(L, 2);
     } else {
       if (!read_value(r, depth + 1)) return 0;
       lua_rawset(L, -3);
@@ -236,7 +251,7 @@ static int read_value(reader *r, int depth) {
   if (depth > ANSWER_MAX_DEPTH) return fail(r, "nesting too deep");
   luaL_checkstack(r->L, 4, "seedream: nested answer");
   switch (*r->p) {
-  case '{': return read_object(r, depth);
+  case '{': return read_object(r, depth, 0);
   case '[': return read_array(r, depth);
   case '"': return read_string(r);
   case 't': lua_pushboolean(r->L, 1); return literal(r, "true", 4);
@@ -321,7 +336,13 @@ static int read_sorted(reader *r, int base, int is_data) {
   skip_ws(r);
   if (r->p < r->end && *r->p == ']') { r->p++; return 1; }
   for (;;) {
-    if (!read_value(r, 2)) return 0;
+    skip_ws(r);
+    if (is_data && r->keep && r->p < r->end && *r->p == '{') {
+      luaL_checkstack(L, 4, "seedream: answer");
+      if (!read_object(r, 2, r->keep)) return 0;
+    } else if (!read_value(r, 2)) {
+      return 0;
+    }
     if (is_data) file_item(r, base);
     else if (lua_istable(L, -1)) file_first(r, base, S_ERRORS, 1);
     else lua_pop(L, 1);
@@ -374,9 +395,13 @@ static int read_top(reader *r, int base, int *has_data, int *has_errors) {
 int lsd_answer(lua_State *L) {
   size_t len;
   const char *body = luaL_checklstring(L, 1, &len);
-  reader r = {L, body, body + len, body, NULL};
+  reader r = {L, 0, body, body + len, body, NULL};
   int has_data = 0, has_errors = 0, ok, base;
-  lua_settop(L, 1);
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    r.keep = 2;
+  }
+  lua_settop(L, 2);
   base = lua_gettop(L);
   lua_createtable(L, 0, 1);                         /* S_ITEMS */
   lua_createtable(L, 0, 0);                         /* S_ERRORS */

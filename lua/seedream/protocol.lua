@@ -3,6 +3,7 @@
 -- @module seedream.protocol
 local core = require "seedream.core"
 local errors = require "seedream.error"
+local image = require "seedream.image"
 
 local M = {}
 
@@ -21,6 +22,11 @@ local function snippet(body)
   return body
 end
 
+-- The members of a data item worth decoding: an image's documented fields, and the status
+-- and error of a getResponse item (image.new drops those two from images).
+local ITEM_FIELDS = { status = true, error = true }
+for _, k in ipairs(image.FIELDS) do ITEM_FIELDS[k] = true end
+
 --- Parses a finished transfer (from Http:next()) into
 -- `{ items = {uuid -> {item...}}, errors = {uuid -> err}, common = err|nil }`.
 -- `common` is an error that applies to every task of the request (transport failure, HTTP
@@ -32,7 +38,7 @@ function M.parse(done)
       message = done.message or done.code, retryable = errors.codes[done.code] } }
   end
   local status, body = done.status, done.body or ""
-  local out = core.answer(body)
+  local out = core.answer(body, ITEM_FIELDS)
   if not out then
     local what = body == "" and "an empty body" or ("a body that is not JSON: " .. snippet(body))
     if status >= 200 and status < 300 then

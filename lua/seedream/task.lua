@@ -12,11 +12,13 @@ Task.__name = "seedream.Task"
 
 local FINAL = { done = true, failed = true, cancelled = true }
 
-function Task.new(client, body, uuid, max_images, delivery, opts)
+-- Every submit makes one: all fields in one constructor (no rehash as they are added), and
+-- the list of waiting coroutines only once something waits.
+function Task.new(client, req, body, uuid, max_images, key, opts)
   return setmetatable({
-    client = client, body = body, taskUUID = uuid, max_images = max_images,
-    delivery = delivery, status = "queued", cost = 0,
-    _images = {}, _seen = {}, _waiters = {},
+    client = client, request = req, body = body, taskUUID = uuid, max_images = max_images,
+    key = key, delivery = req.deliveryMethod or "sync", format = req.outputFormat or "JPG",
+    status = "queued", cost = 0, deadline = 0, _images = {},
     on_image = opts.on_image, timeout = opts.timeout,
   }, Task)
 end
@@ -40,9 +42,16 @@ end
 -- Wakes every coroutine waiting for progress of this task.
 function Task:_wake()
   local w = self._waiters
-  if #w == 0 then return end
-  self._waiters = {}
+  if not w then return end
+  self._waiters = nil
   for _, entry in ipairs(w) do scheduler.wake(entry[1], entry[2]) end
+end
+
+-- Registers coroutine `job` (with its wake token) to be woken by the next progress.
+function Task:_add_waiter(job, token)
+  local w = self._waiters
+  if not w then w = {}; self._waiters = w end
+  w[#w + 1] = { job, token }
 end
 
 function Task:_on_error(fn, ...)
@@ -53,11 +62,13 @@ end
 --- Adds an image item unless its imageUUID was seen (polling repeats them). Returns true
 -- when it was new.
 function Task:_add_image(item)
-  local id = item.imageUUID
-  if self._seen[id] then return false end
-  self._seen[id] = true
-  local img = image.new(item, self, #self._images + 1)
-  self._images[#self._images + 1] = img
+  local id, images = item.imageUUID, self._images
+  local n = #images
+  for i = 1, n do                 -- a few images per task: a scan beats a set per task
+    if images[i].imageUUID == id then return false end
+  end
+  local img = image.new(item, self, n + 1, true)
+  images[n + 1] = img
   if type(img.cost) == "number" then self.cost = self.cost + img.cost end
   self.client:_on_image(self, img)
   if self.on_image then self:_on_error(self.on_image, img, self) end
@@ -67,7 +78,7 @@ end
 
 --- Ends the task: `err` nil means success.
 function Task:_finish(err, status)
-  if self:done() then return end
+  if FINAL[self.status] then return end
   if err then
     self.err = err
     err.taskUUID = err.taskUUID or self.taskUUID
@@ -97,7 +108,7 @@ function Task:_wait_progress(timeout)
   local n, status = #self._images, self.status
   if job then
     local token = scheduler.token(job)
-    self._waiters[#self._waiters + 1] = { job, token }
+    self:_add_waiter(job, token)
     if timeout then self.client:_wake_at(job, token, timeout) end
     scheduler.park()
     return #self._images > n or self.status ~= status
