@@ -38,14 +38,14 @@ MODULE   := $(B)/seedream/core.so
 EMU_SRC  := $(wildcard emulator/*.c)
 EMU_OBJ  := $(EMU_SRC:%.c=$(B)/%.o)
 EMULATOR := $(B)/seedream-emulator
-EMU_LIBS := -lmicrohttpd -lcjson -lstb -lwebp -ljpeg -lm -lpthread
+EMU_LIBS := -lmicrohttpd -lcjson -lstb -lwebp -ljpeg -lz -lm -lpthread
 
 CTEST_SRC := $(wildcard spec/c/test_*.c)
 CTESTS    := $(CTEST_SRC:spec/c/%.c=$(B)/tests/%)
 
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson libcurl4-openssl-dev uuid-dev lua-busted \
                 libmicrohttpd-dev libcjson-dev libstb-dev libwebp-dev luarocks valgrind \
-                lua-luv pkg-config gcc make libjpeg62-turbo-dev
+                lua-luv pkg-config gcc make libjpeg62-turbo-dev zlib1g-dev
 
 .PHONY: all deps test ctest spec demo bench install uninstall rock clean emulator
 

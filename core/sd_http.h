@@ -52,6 +52,10 @@ typedef struct sd_http_request {
    * copying it; it is freed when the transfer ends. Only a successful start takes it: on
    * failure the body is still the caller's. For request bodies of hundreds of MB. */
   int take_body;
+  /* 1 asks for a gzip-encoded answer (Accept-Encoding: gzip). Worth it only for large JSON
+   * answers (images inline as base64); small answers and image files gain nothing, and the
+   * header costs curl a content-decoding setup per transfer, so it is off by default. */
+  int gzip;
 } sd_http_request;
 
 /* Starts a transfer; returns its id (> 0) or 0 with err set. Does no I/O itself. */

@@ -44,6 +44,7 @@ typedef struct sd_xfer {
   int64_t t_start;             /* us, monotonic */
   sd_http_method method;
   int h1;                      /* cleartext: HTTP/1.1, one transfer per connection */
+  int gzip;                    /* Accept-Encoding: gzip (sd_http_request.gzip) */
   const char *url;             /* the strings below live in this same allocation */
   const char *path;            /* NULL: body in memory */
   char *tmp_path;              /* "<path>.part-XXXXXX" when fd >= 0 */
@@ -83,10 +84,11 @@ struct sd_http {
   size_t capfdpos;
   struct pollfd *ready;        /* scratch for dispatch */
   size_t capready;
-  struct curl_slist *post_hdrs; /* Content-Type, Accept, "Expect:", User-Agent */
+  struct curl_slist *post_hdrs; /* Content-Type, "Expect:", User-Agent */
   struct curl_slist *get_hdrs;  /* User-Agent */
   sd_auth *auth;               /* the last bearer's line */
-  CURL *pool[SD_POOL_MAX];
+  CURL *pool[SD_POOL_MAX];     /* finished easy handles, to be reused */
+  int pool_kind[SD_POOL_MAX];  /* the kind of transfer each was last configured for */
   int npool;
   uint64_t rng;
   sd_http_stats stats;

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "gzip.h"
 
 #define JSON "application/json"
 #define MAX_BODY (256u << 20)   /* data URIs of 14 big references fit */
@@ -37,11 +38,29 @@ static enum MHD_Result send_answer(emu_conn *c)
 {
   emu_answer *a = &c->ans;
   if (a->drop) return MHD_NO;   /* MHD closes the connection without a response */
+  /* JSON answers of some size go gzip-encoded to clients that accept it, as real servers do */
+  int gz = 0;
+  if (a->body && a->len >= EMU_GZIP_MIN && a->ctype && strcmp(a->ctype, JSON) == 0 &&
+      emu_gzip_accepted(MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+    size_t zlen = 0;
+    char *z = emu_gzip(a->body, a->len, &zlen);
+    if (z) {
+      free(a->body);
+      a->body = z;
+      a->len = zlen;
+      gz = 1;
+    }
+  }
   struct MHD_Response *r = a->body
     ? MHD_create_response_from_buffer_with_free_callback(a->len, a->body, free)
     : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
   if (!r) return MHD_NO;
   a->body = NULL;   /* MHD owns it now */
+  if (gz) {
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    EMU_COUNT(c->srv, gzip_answers, 1);
+  }
   if (a->ctype) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->ctype);
   if (a->retry_after > 0) {
     char s[16];

@@ -27,7 +27,8 @@
   X(uploads)          /* uploadEndpoint PUTs that got a 2xx */                    \
   X(upload_failures)  /* uploadEndpoint attempts that did not */                  \
   X(deliveries_skipped_nonlocal)                                                  \
-  X(faults_injected)
+  X(faults_injected)                                                              \
+  X(gzip_answers)     /* answers sent gzip-encoded (the client accepted gzip) */
 
 typedef struct emu_stats {
 #define EMU_X_FIELD(name) atomic_long name;

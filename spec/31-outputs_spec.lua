@@ -34,6 +34,22 @@ describe("outputs", function()
     end
   end)
 
+  it("asks for gzip only for answers that carry images inline", function()
+    local before = emu:stats().gzip_answers
+    assert(client:generate(h.req { outputType = "URL" }))
+    local img = assert(client:generate(h.req { outputType = "base64Data" }))[1]
+    local after_sync = emu:stats().gzip_answers
+    assert.are.equal(before + 1, after_sync)          -- the URL answer went plain
+    assert.truthy(#img.imageBase64Data > 1000)        -- and the gzip one decoded whole
+    local path = assert(img:save(dir))
+    assert.are.equal("jpg", (seedream.image_info(path)))
+    -- async: the acknowledgement is small, the poll answer with the image is not
+    local t = assert(client:submit(h.req { outputType = "dataURI", deliveryMethod = "async" }))
+    local images = assert(t:wait())
+    assert.truthy(images[1].imageDataURI:find("^data:image/jpeg;base64,"))
+    assert.truthy(emu:stats().gzip_answers > after_sync)
+  end)
+
   it("client:download saves many concurrently with names from our own taskUUIDs", function()
     local images = assert(client:generate(h.req { numberResults = 5 }))
     local sub = dir .. "/many"

@@ -279,7 +279,7 @@ local BATCH, BATCH_BYTES = 64, 65536
 function Client:_send_one(task, timeout)
   -- journaled (and fsynced) before it is sent: a run killed now can still find it
   if self.journal then self.journal:submitted(task) end
-  local id, err = self.http:post(self.url, secrets[self], task.body, timeout)
+  local id, err = self.http:post(self.url, secrets[self], task.body, timeout, nil, task.inline)
   if not id then return task:_finish(errors.from_core(err)) end
   self.counters.submit_requests = self.counters.submit_requests + 1
   task.status = "sent"
@@ -291,10 +291,12 @@ end
 
 -- Several async tasks in one POST.
 function Client:_send_batch(tasks, body, timeout)
-  if self.journal then
-    for _, task in ipairs(tasks) do self.journal:submitted(task) end
+  local inline = false
+  for _, task in ipairs(tasks) do
+    if self.journal then self.journal:submitted(task) end
+    inline = inline or task.inline
   end
-  local id, err = self.http:post(self.url, secrets[self], body, timeout)
+  local id, err = self.http:post(self.url, secrets[self], body, timeout, nil, inline)
   for _, task in ipairs(tasks) do
     if id then
       task.status = "sent"
@@ -338,12 +340,14 @@ function Client:_dispatch(t)
   end
   if batch then self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
   if self.n_polling > 0 and not self.poll_busy and t >= self.next_poll then
-    local uuids, list = {}, {}
+    local uuids, list, inline = {}, {}, false
     for task in pairs(self.polling) do
       list[#list + 1] = task
       uuids[#uuids + 1] = task.taskUUID
+      inline = inline or task.inline
     end
-    local id = self.http:post(self.url, secrets[self], protocol.poll_body(uuids))
+    local id = self.http:post(self.url, secrets[self], protocol.poll_body(uuids), nil, nil,
+                              inline)
     if id then
       self.requests[id] = { poll = list }
       self.poll_busy = true

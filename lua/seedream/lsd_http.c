@@ -72,7 +72,8 @@ static int start(lua_State *L, lsd_http *u, sd_http_request *r) {
   return 1;
 }
 
-/* http:post(url, bearer|nil, body [, timeout_s [, retries]]) -> id | nil, err
+/* http:post(url, bearer|nil, body [, timeout_s [, retries [, gzip]]]) -> id | nil, err
+ * gzip: ask for a gzip-encoded answer (for answers carrying images inline)
  * body: a string (copied) or a seedream.Body (handed over: usable once). */
 static int http_post(lua_State *L) {
   lsd_http *u = check_http(L);
@@ -85,6 +86,7 @@ static int http_post(lua_State *L) {
   else r.body = luaL_checklstring(L, 4, &r.body_len);
   r.timeout_ms = opt_ms(L, 5, 0);
   r.max_retries = (int)luaL_optinteger(L, 6, -1);
+  r.gzip = lua_toboolean(L, 7);
   if (start(L, u, &r) != 1) return 2;
   if (r.take_body) lsd_body_release(L, 4);
   return 1;

@@ -19,6 +19,8 @@ function Task.new(client, req, body, uuid, max_images, key, opts)
     client = client, request = req, body = body, taskUUID = uuid, max_images = max_images,
     key = key, delivery = req.deliveryMethod or "sync", format = req.outputFormat or "JPG",
     status = "queued", cost = 0, deadline = 0, _images = {},
+    -- images come inside the answer (base64): a large answer, worth asking gzip for
+    inline = req.outputType == "base64Data" or req.outputType == "dataURI",
     on_image = opts.on_image, timeout = opts.timeout,
   }, Task)
 end
