@@ -7,14 +7,14 @@
 # build/bench/results.json, the raw JSON lines of every program in build/bench/*.jsonl.
 # Takes 30-40 s on 2 cores; see bench/README.md for what each section measures.
 #
-# Environment: LUA (lua5.4), CC (cc), BENCH_REPS (5: runs of each program of benchmark 1,
-# interleaved, the best kept), BENCH_ONLY (e.g. "1 3": run only those sections).
+# Environment: LUA (lua5.4), CC (cc), BENCH_REPS (7: runs of each program of benchmark 1,
+# interleaved; the best and the median are reported), BENCH_ONLY (e.g. "1 3": run only those sections).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 LUA=${LUA:-lua5.4}
 CC=${CC:-cc}
-REPS=${BENCH_REPS:-5}
+REPS=${BENCH_REPS:-7}
 ONLY=${BENCH_ONLY:-1 2 3 4 5}
 OUT=build/bench
 KEY=bench-key
@@ -130,6 +130,8 @@ if want 1; then
       timed raw_sdopts.jsonl raw_sdopts "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 sdopts \
         || fail tasks
       timed core_http.jsonl core_http "$OUT/core_http" "$EMU_URL" "$KEY" 1000 16 || fail tasks
+      timed lua_floor.jsonl lua_floor "$LUA" bench/lua_floor.lua "$EMU_URL" "$KEY" 1000 16 \
+        || fail tasks
       timed tasks.jsonl seedream "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 1000 16 || fail tasks
       r=$((r + 1))
     done
