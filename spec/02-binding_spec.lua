@@ -27,6 +27,17 @@ describe("seedream.core", function()
     assert.truthy(json:find('"width":2304[,}]'))
   end)
 
+  it("prepare names the request (its resume key) only when asked", function()
+    local r = h.req {}
+    local _, _, _, none = core.prepare(r, true)
+    assert.is_nil(none)
+    local _, _, _, key = core.prepare(r, true, true)
+    assert.truthy(key:match("^%x+$"))
+    -- the same request under another taskUUID has the same key
+    local _, _, _, again = core.prepare(r, false, true)
+    assert.are.equal(key, again)
+  end)
+
   it("prepare does not change the caller's table", function()
     local r = h.req { referenceImages = { "https://example.com/a.jpg" } }
     core.prepare(r)

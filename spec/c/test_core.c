@@ -385,6 +385,9 @@ static void test_json(void) {
   check_json(sd_value_int(2304), "2304");
   check_json(sd_value_int(-42), "-42");
   check_json(sd_value_int(1LL << 40), "1099511627776");
+  check_json(sd_value_int(-9007199254740991LL), "-9007199254740991");
+  check_json(sd_value_int(9007199254740992LL), "9007199254740992");
+  check_json(sd_value_int(10), "10");
   check_json(sd_value_number(2.5), "2.5");
   check_json(sd_value_number(0.1), "0.1");
   check_json(sd_value_number(0.035), "0.035");

@@ -29,7 +29,7 @@ typedef struct server {
   volatile int stop;
   int ok_hits, flaky_hits, flaky_mismatch, always_hits, r429_hits, drop_hits;
   char *flaky_body;
-  char last_auth[256], last_ua[256];
+  char last_auth[256], last_ua[256], last_ae[256];
   unsigned char file[FILE_LEN];
 } server;
 
@@ -108,10 +108,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   if (strcmp(url, "/ok") == 0) {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
+    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
     pthread_mutex_lock(&S.mu);
     S.ok_hits++;
     snprintf(S.last_auth, sizeof S.last_auth, "%s", auth ? auth : "");
     snprintf(S.last_ua, sizeof S.last_ua, "%s", ua ? ua : "");
+    snprintf(S.last_ae, sizeof S.last_ae, "%s", ae ? ae : "");
     pthread_mutex_unlock(&S.mu);
     return echo(c, method, cx);
   }
@@ -241,7 +243,7 @@ static sd_http *new_http(int max_retries, long backoff_base_ms) {
 
 static sd_http_request req(sd_http_method m, const char *url, const char *bearer,
                            const char *body) {
-  sd_http_request r = {m, url, bearer, body, body ? strlen(body) : 0, NULL, 0, -1, 0};
+  sd_http_request r = {m, url, bearer, body, body ? strlen(body) : 0, NULL, 0, -1, 0, 0};
   return r;
 }
 
@@ -383,6 +385,32 @@ static void test_post_roundtrip(void) {
   CHECK(run(h, &r, &d));
   CHECK_CONTAINS(d.body, "\"body\":[{\"taskType\":\"taken\"}]");
   sd_http_done_clear(&d);
+  sd_http_free(h);
+}
+
+/* Accept-Encoding only when asked, also on a pooled handle reused as it is (same kind). */
+static void test_gzip_flag(void) {
+  sd_http *h = new_http(0, 10);
+  sd_http_done d;
+  const char *want[] = {"", "gzip", "", "gzip", ""};
+  for (int i = 0; i < 5; i++) {
+    sd_http_request r = req(SD_HTTP_POST, url_of("/ok"), "k", "{}");
+    r.gzip = want[i][0] != '\0';
+    CHECK(run(h, &r, &d));
+    CHECK_EQ_INT(d.status, 200);
+    sd_http_done_clear(&d);
+    pthread_mutex_lock(&S.mu);
+    CHECK_STR(S.last_ae, want[i]);
+    pthread_mutex_unlock(&S.mu);
+  }
+  /* a POST with the bearer, then a GET on the same pooled handle: no bearer, no gzip */
+  sd_http_request g = req(SD_HTTP_GET, url_of("/ok"), NULL, NULL);
+  CHECK(run(h, &g, &d));
+  sd_http_done_clear(&d);
+  pthread_mutex_lock(&S.mu);
+  CHECK_STR(S.last_auth, "");
+  CHECK_STR(S.last_ae, "");
+  pthread_mutex_unlock(&S.mu);
   sd_http_free(h);
 }
 
@@ -778,6 +806,7 @@ int main(void) {
   if (!mkdtemp(dir)) return 1;
   RUN(test_validation());
   RUN(test_post_roundtrip());
+  RUN(test_gzip_flag());
   RUN(test_retries());
   RUN(test_network_errors());
   RUN(test_redirects());
