@@ -15,7 +15,7 @@ cd "$ROOT" || exit 1
 LUA=${LUA:-lua5.4}
 CC=${CC:-cc}
 REPS=${BENCH_REPS:-7}
-ONLY=${BENCH_ONLY:-1 2 3 4 5}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
 OUT=build/bench
 KEY=bench-key
 EMU=build/seedream-emulator
@@ -48,7 +48,8 @@ fail() { echo "bench: $*" >&2; FAILED="$FAILED $1"; }
 start_emu() {
   stop_emu
   : > "$TMP/emu.url"
-  "$EMU" --port 0 --api-key "$KEY" --quiet "$@" > "$TMP/emu.url" 2> "$TMP/emu.err" &
+  # EMU_PREFIX (e.g. "taskset -c 1") execs the emulator: $! stays its pid
+  ${EMU_PREFIX:-} "$EMU" --port 0 --api-key "$KEY" --quiet "$@" > "$TMP/emu.url" 2> "$TMP/emu.err" &
   EMU_PID=$!
   i=0
   while [ ! -s "$TMP/emu.url" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -182,6 +183,29 @@ if want 5; then
     emit downloads.jsonl "$LUA" bench/downloads.lua "$EMU_URL" "$KEY" "$TMP/dl" 100 3 \
       || fail downloads
   else fail downloads; fi
+  stop_emu
+fi
+
+# 6. Game loop: examples/game_loop.lua (60 fps, 50 in flight, emulator latency 50 ms), time
+# inside step(0) per frame. The API server never runs on the player's machine, so the main
+# rows keep the emulator off the game's core (taskset, when there are 2+ CPUs); the shared
+# rows show what this 2-core machine gives when both compete for the same cores.
+if want 6; then
+  echo "  6. game loop frame times, 3 x 5 s pinned, 3 x 5 s shared" >&2
+  if command -v taskset > /dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+    if EMU_PREFIX="taskset -c 1" start_emu --latency-ms 50; then
+      for _ in 1 2 3; do
+        RUNWARE_API_URL=$EMU_URL RUNWARE_API_KEY=$KEY emit game_pinned.jsonl \
+          taskset -c 0 "$LUA" examples/game_loop.lua 5 json || fail game
+      done
+    else fail game; fi
+  fi
+  if start_emu --latency-ms 50; then
+    for _ in 1 2 3; do
+      RUNWARE_API_URL=$EMU_URL RUNWARE_API_KEY=$KEY emit game_shared.jsonl \
+        "$LUA" examples/game_loop.lua 5 json || fail game
+    done
+  else fail game; fi
   stop_emu
 fi
 

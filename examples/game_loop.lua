@@ -1,6 +1,7 @@
 -- A fixed 60 fps loop that keeps 50 generations in flight with client:step(0) and reports
 -- the worst time a frame spent inside the client.
---   lua5.4 examples/game_loop.lua [seconds]      (RUNWARE_API_URL / RUNWARE_API_KEY)
+--   lua5.4 examples/game_loop.lua [seconds [json]]   (RUNWARE_API_URL / RUNWARE_API_KEY)
+-- With "json" the figures also end the output as one JSON line (bench/run.sh reads it).
 local seedream = require "seedream"
 local core = require "seedream.core"
 
@@ -58,4 +59,9 @@ print(("%d frames, %d images landed, worst frame time inside the client: %.3f ms
 print(("inside step(0) per frame: wall median %.3f ms, p99 %.3f ms; CPU median %.3f ms, "
   .. "p99 %.3f ms, max %.3f ms"):format(pct(times, 0.5), pct(times, 0.99), pct(cpus, 0.5),
   pct(cpus, 0.99), pct(cpus, 1)))
+if arg[2] == "json" then
+  print(('{"frames":%d,"images":%d,"wall_max_ms":%.3f,"wall_p99_ms":%.3f,"wall_median_ms":%.3f,'
+    .. '"cpu_max_ms":%.3f,"cpu_p99_ms":%.3f}'):format(frames, landed, worst * 1000,
+    pct(times, 0.99), pct(times, 0.5), pct(cpus, 1), pct(cpus, 0.99)))
+end
 client:close()
