@@ -209,6 +209,38 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("a large run folds its rewrites of the manifest, and ends with the whole state", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local events = 0
+    run:on(function() events = events + 1 end)
+    local c = run:client { api_key = h.KEY, url = emu.url, dry_run = true }
+    for i = 1, 1500 do assert(c:submit(h.req { positivePrompt = "frame " .. i })) end
+    -- every event rewrote both files while they were small; past 64 KiB they are folded
+    assert.is_true(run.writes < events / 4, run.writes .. " writes for " .. events .. " events")
+    run:close()
+    local m = manifest(dir)
+    assert.are.equal(1500, #m.tasks)
+    assert.are.equal("frame 1500", m.tasks[1500].request.positivePrompt)
+    assert.truthy(read(dir .. "/gallery.html"):find("frame 1500", 1, true))
+    c:close()
+    rm(dir)
+  end)
+
+  it("a folded change is written by the next client step once it is due", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir, { write_interval = 0.2 }))
+    local c = run:client { api_key = h.KEY, url = emu.url, dry_run = true }
+    for i = 1, 3 do assert(c:submit(h.req { positivePrompt = "p" .. i })) end
+    assert.is_true(#manifest(dir).tasks < 3)            -- folded: not on disk yet
+    require("seedream.core").sleep(0.25)
+    c:step(0)
+    assert.are.equal(3, #manifest(dir).tasks)
+    run:close()
+    c:close()
+    rm(dir)
+  end)
+
   it("ignores a journal line cut short by a crash", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

@@ -108,7 +108,8 @@ end
 
 --- Opens (creating it if needed) a run directory and reads its journal.
 -- Options: `on_event(ev, data, run)` (see `Run:on`), `title` (for the gallery),
--- `gallery` (false: no gallery.html).
+-- `gallery` (false: no gallery.html), `write_interval` (seconds between rewrites of the
+-- manifest and gallery, default 0: on every event; see `Run:_touch` for large runs).
 -- @treturn Run|nil the run
 -- @return err
 function M.open(dir, opts)
@@ -128,6 +129,8 @@ function M.open(dir, opts)
     listeners = {}, savers = {}, saving = {}, dl_errors = {}, refused = array(),
     clients = {}, started = core.now(), title = opts.title, gallery = opts.gallery ~= false,
     price = core.limits.cost_per_image,
+    write_interval = opts.write_interval or 0, last_write = -math.huge, write_cost = 0,
+    write_bytes = 0, writes = 0,
   }, Run)
   if opts.on_event then self.listeners[1] = opts.on_event end
   local ok, err = self:_load()
@@ -215,7 +218,7 @@ end
 function Run:on(fn) self.listeners[#self.listeners + 1] = fn end
 
 function Run:_emit(ev, data)
-  self:_write()
+  if ev == "summary" then self:_write() else self:_touch() end
   for _, fn in ipairs(self.listeners) do
     local ok, e = pcall(fn, ev, data, self)
     if not ok then io.stderr:write("seedream: event listener failed: ", tostring(e), "\n") end
@@ -349,8 +352,13 @@ function Run:client(opts)
   end
   local c, err = seedream.client(o)
   if not c then return nil, err end
-  local submit = c.submit
+  local submit, step = c.submit, c.step
   c.submit = function(cl, req, sopts) return self:_submit(submit, cl, req, sopts) end
+  c.step = function(cl, ...)
+    local n = step(cl, ...)
+    self:_flush_due()
+    return n
+  end
   if c.budget then self.price = c.budget.price end
   self.clients[#self.clients + 1] = c
   if #self.clients == 1 then self:_repair(c) end
@@ -533,16 +541,46 @@ function Run:manifest()
   }
 end
 
---- Writes manifest.json and gallery.html (each atomically: temporary file + rename).
--- Done on every event; call it yourself after changing `run.title`.
+-- The manifest and gallery are rewritten on every event, so that they can be watched live.
+-- Each rewrite covers the whole run, which would make a run of n images cost O(n^2): once
+-- the two files pass LARGE_WRITE bytes (hundreds of images), events are folded so that
+-- rewriting takes at most ~10% of the time (a rewrite at most every 10x its duration), and
+-- `write_interval` spaces them further on request. (Size, not time, decides: the time of a
+-- small rewrite is mostly its fsync, and says nothing of the run's size.) A folded change
+-- is written by the next event or client step that finds it due, and always by
+-- finish/close. Resume relies on the journal, appended on every event whatever happens here.
+local LARGE_WRITE = 64 * 1024
+
+function Run:_touch()
+  local gap = self.write_interval
+  if self.write_bytes > LARGE_WRITE then gap = math.max(gap, 10 * self.write_cost) end
+  if gap <= 0 or core.now() - self.last_write >= gap then return self:_write() end
+  self.dirty = true
+end
+
+-- The folded change, if it is due (called after every step of the run's clients).
+function Run:_flush_due()
+  if self.dirty then self:_touch() end
+end
+
+--- Writes manifest.json and gallery.html now (each atomically: temporary file + rename).
+-- Call it yourself after changing `run.title`.
 function Run:_write()
+  local t0 = core.now()
+  self.dirty = false
   local m = self:manifest()
-  local ok, err = core.write_file(self.manifest_path, json.encode(m, "  ") .. "\n")
-  if not ok then self.write_error = err; return nil, err end
-  if self.gallery then
-    ok, err = core.write_file(self.gallery_path, require("seedream.gallery").render(m))
-    if not ok then self.write_error = err; return nil, err end
+  local text = json.encode(m, "  ") .. "\n"
+  local ok, err = core.write_file(self.manifest_path, text)
+  self.write_bytes = #text
+  if ok and self.gallery then
+    local page = require("seedream.gallery").render(m)
+    ok, err = core.write_file(self.gallery_path, page)
+    self.write_bytes = self.write_bytes + #page
   end
+  self.last_write = core.now()
+  self.write_cost = self.last_write - t0
+  self.writes = self.writes + 1
+  if not ok then self.write_error = err; return nil, err end
   return true
 end
 Run.write = Run._write
