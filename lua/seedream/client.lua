@@ -128,14 +128,14 @@ local function resolve_refs(list)
   return out or list
 end
 
--- The request as sent: client defaults applied, references resolved (a shallow copy when
--- anything changes).
 local function shallow_copy(t)
   local out = {}
   for k, v in pairs(t) do out[k] = v end
   return out
 end
 
+-- The request as sent: client defaults applied, references resolved (a shallow copy when
+-- anything changes).
 function Client:_resolve(req)
   local delivery = self.delivery and req.deliveryMethod == nil
   local cost = self.budget and req.includeCost == nil
@@ -461,10 +461,7 @@ function Client:_on_finish(task)
     task.counted = false
     self.inflight = self.inflight - 1
   end
-  if self.polling[task] then
-    self.polling[task] = nil
-    self.n_polling = self.n_polling - 1
-  end
+  self:_stop_polling(task)
   if self.active[task] then
     self.active[task] = nil
     self.n_active = self.n_active - 1
