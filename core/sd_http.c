@@ -183,6 +183,8 @@ static int configure(sd_http *h, sd_xfer *x) {
   /* "gzip" rather than "": "" would rebuild curl's list at every setopt */
   SET(CURLOPT_ACCEPT_ENCODING, x->gzip ? "gzip" : (const char *)NULL);
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  /* only when given: NULL would not restore the default bundle but disable it */
+  if (h->ca_file) SET(CURLOPT_CAINFO, h->ca_file);
   SET(CURLOPT_TCP_KEEPALIVE, 1L); /* synchronous generations hold a connection idle */
   SET(CURLOPT_TCP_KEEPIDLE, 30L);
   SET(CURLOPT_TCP_KEEPINTVL, 15L);
@@ -505,6 +507,8 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   strcpy(h->ua_line, "User-Agent: ");
   strcat(h->ua_line, ua);
   h->cfg.user_agent = h->ua_line + sizeof "User-Agent: " - 1;
+  if (cfg.ca_file && !(h->ca_file = strdup(cfg.ca_file))) goto nomem;
+  h->cfg.ca_file = h->ca_file;
   int fail = 0;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sdh_on_socket) != CURLM_OK;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, (void *)h) != CURLM_OK;
@@ -570,6 +574,7 @@ void sd_http_free(sd_http *h) {
   free(h->fdpos);
   free(h->ready);
   free(h->ua_line);
+  free(h->ca_file);
   free(h);
 }
 

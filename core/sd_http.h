@@ -26,6 +26,9 @@ typedef struct sd_http_config {
   long backoff_max_ms;      /* default 30000: cap of one wait (Retry-After may exceed it) */
   int max_connections;      /* default 16: CURLMOPT_MAX_TOTAL_CONNECTIONS */
   const char *user_agent;   /* copied; default "seedream/<version>" */
+  /* copied; NULL: the system's CA certificates. A PEM file of certificates to trust
+   * instead (a company proxy's, a test server's); verification itself is never turned off. */
+  const char *ca_file;
 } sd_http_config;
 
 void sd_http_config_defaults(sd_http_config *c);

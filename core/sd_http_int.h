@@ -70,6 +70,7 @@ struct sd_http {
   CURLSH *share;
   sd_http_config cfg;
   char *ua_line;               /* "User-Agent: ..." */
+  char *ca_file;               /* copy of cfg.ca_file, or NULL */
   uint64_t next_id;
   sd_xfer **buckets;           /* live transfers by id */
   size_t nbuckets, nlive;

@@ -24,11 +24,14 @@ typedef struct emu_config {
   int quiet;
   int threads;             /* MHD thread pool size */
   long ttl_unit_ms;        /* length of one ttl "second" (1000; tests shorten it) */
+  const char *tls_cert;    /* PEM files: with both, the server speaks HTTPS (HTTP/1.1) */
+  const char *tls_key;
 } emu_config;
 
 typedef struct emu_server {
   emu_config cfg;
-  char base_url[96];       /* "http://127.0.0.1:PORT", image URLs start with it */
+  char base_url[96];       /* "http(s)://127.0.0.1:PORT", image URLs start with it */
+  char *tls_cert_pem, *tls_key_pem;   /* the files' contents, while the daemon runs */
   struct MHD_Daemon *daemon;
   emu_store store;
   emu_cache cache;

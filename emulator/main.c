@@ -1,9 +1,10 @@
 /* main.c: seedream-emulator, a local Runware-compatible server for Seedream 5.0 Lite.
  *
  *   seedream-emulator --port N --api-key KEY [--host 127.0.0.1] [--latency-ms N]
- *                     [--jitter-ms N] [--threads N] [--ttl-unit-ms N] [--quiet]
+ *                     [--jitter-ms N] [--threads N] [--ttl-unit-ms N]
+ *                     [--tls-cert PEM --tls-key PEM] [--quiet]
  *
- * Prints exactly one line, the API URL (http://127.0.0.1:<port>/v1), once it is listening,
+ * Prints exactly one line, the API URL (http(s)://127.0.0.1:<port>/v1), once it listens,
  * and runs until SIGINT or SIGTERM, then frees everything and exits 0. */
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 {
   fprintf(f,
     "usage: seedream-emulator --port N --api-key KEY [--host ADDR] [--latency-ms N]\n"
-    "                         [--jitter-ms N] [--threads N] [--ttl-unit-ms N] [--quiet]\n"
+    "                         [--jitter-ms N] [--threads N] [--ttl-unit-ms N]\n"
+    "                         [--tls-cert PEM --tls-key PEM] [--quiet]\n"
     "  --port N        port to listen on; 0 picks a free one (default 0)\n"
     "  --api-key KEY   the Bearer key clients must send (default: $RUNWARE_API_KEY)\n"
     "  --host ADDR     listen address (default 127.0.0.1)\n"
@@ -28,6 +30,8 @@ static void usage(FILE *f)
     "  --jitter-ms N   plus a random 0..N ms per image (default 0)\n"
     "  --threads N     HTTP thread pool size (default 4)\n"
     "  --ttl-unit-ms N one second of a task's ttl lasts N ms (default 1000; for tests)\n"
+    "  --tls-cert PEM  with --tls-key: serve HTTPS (HTTP/1.1) with this certificate\n"
+    "  --tls-key PEM   the certificate's private key\n"
     "  --quiet         no log lines on stderr\n"
     "Prints the API URL on stdout when ready; stops on SIGINT/SIGTERM.\n");
 }
@@ -64,10 +68,16 @@ static int parse_args(int argc, char **argv, emu_config *cfg)
     else if (strcmp(name, "--jitter-ms") == 0 && parse_long(val, 0, 3600000, &v) == 0) cfg->jitter_ms = v;
     else if (strcmp(name, "--threads") == 0 && parse_long(val, 1, 64, &v) == 0) cfg->threads = (int)v;
     else if (strcmp(name, "--ttl-unit-ms") == 0 && parse_long(val, 1, 1000, &v) == 0) cfg->ttl_unit_ms = v;
+    else if (strcmp(name, "--tls-cert") == 0) cfg->tls_cert = val;
+    else if (strcmp(name, "--tls-key") == 0) cfg->tls_key = val;
     else {
       fprintf(stderr, "seedream-emulator: bad option %s %s\n", name, val);
       return -1;
     }
+  }
+  if (!cfg->tls_cert != !cfg->tls_key) {
+    fprintf(stderr, "seedream-emulator: --tls-cert and --tls-key go together\n");
+    return -1;
   }
   if (!cfg->api_key || !*cfg->api_key) {
     fprintf(stderr, "seedream-emulator: --api-key is required\n");

@@ -290,7 +290,9 @@ static void make_base_url(emu_server *srv, unsigned port, int ipv6)
   const char *h = srv->cfg.host;
   if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "localhost") == 0) h = "127.0.0.1";
   if (strcmp(h, "::") == 0) h = "::1";
-  snprintf(srv->base_url, sizeof srv->base_url, ipv6 ? "http://[%s]:%u" : "http://%s:%u", h, port);
+  const char *scheme = srv->cfg.tls_cert ? "https" : "http";
+  snprintf(srv->base_url, sizeof srv->base_url, ipv6 ? "%s://[%s]:%u" : "%s://%s:%u", scheme, h,
+           port);
 }
 
 static void free_modules(emu_server *srv)
@@ -303,6 +305,32 @@ static void free_modules(emu_server *srv)
   emu_faults_free(&srv->faults);
   emu_sink_free(&srv->sink);
   pthread_mutex_destroy(&srv->rng_lock);
+  free(srv->tls_cert_pem);
+  free(srv->tls_key_pem);
+  srv->tls_cert_pem = srv->tls_key_pem = NULL;
+}
+
+/* A whole (small) file as a NUL-terminated string, or NULL. */
+static char *read_text(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *s = NULL;
+  size_t len = 0, cap = 0, n;
+  char chunk[4096];
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (len + n + 1 > cap) {
+      cap = (len + n + 1) * 2;
+      char *t = realloc(s, cap);
+      if (!t) { free(s); fclose(f); return NULL; }
+      s = t;
+    }
+    memcpy(s + len, chunk, n);
+    len += n;
+  }
+  fclose(f);
+  if (s) s[len] = '\0';
+  return s;
 }
 
 /* Binds and listens ourselves, so the port (and base_url) are known before MHD's threads
@@ -348,6 +376,23 @@ int emu_server_start(emu_server *srv)
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
   if (ipv6) flags |= MHD_USE_IPv6;
   if (!srv->cfg.quiet) flags |= MHD_USE_ERROR_LOG;
+  /* HTTPS (for tests of the client's TLS path): MHD wants the PEM texts in memory */
+  struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL},
+                                  {MHD_OPTION_END, 0, NULL}};
+  if (srv->cfg.tls_cert) {
+    srv->tls_cert_pem = read_text(srv->cfg.tls_cert);
+    srv->tls_key_pem = read_text(srv->cfg.tls_key);
+    if (!srv->tls_cert_pem || !srv->tls_key_pem) {
+      fprintf(stderr, "seedream-emulator: cannot read %s or %s\n", srv->cfg.tls_cert,
+              srv->cfg.tls_key);
+      close(fd);
+      free_modules(srv);
+      return -1;
+    }
+    flags |= MHD_USE_TLS;
+    tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem};
+    tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem};
+  }
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)srv->cfg.port, NULL, NULL, handler, srv,
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -355,6 +400,7 @@ int emu_server_start(emu_server *srv)
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
       MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+      MHD_OPTION_ARRAY, tls,
       MHD_OPTION_END);
   if (!srv->daemon) {
     fprintf(stderr, "seedream-emulator: cannot start the HTTP daemon\n");

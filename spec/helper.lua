@@ -23,7 +23,7 @@ function M.emulator(extra)
   local p = assert(io.popen(cmd, "r"))
   local pid = assert(tonumber(p:read("l")), "emulator did not start")
   local url = p:read("l")
-  assert(url and url:match("^http://127%.0%.0%.1:%d+/v1$"), "emulator printed " .. tostring(url))
+  assert(url and url:match("^https?://127%.0%.0%.1:%d+/v1$"), "emulator printed " .. tostring(url))
   return setmetatable({ pipe = p, pid = pid, url = url, base = url:gsub("/v1$", "") }, Emu)
 end
 

@@ -45,7 +45,8 @@ end
 -- `budget` (USD: forces includeCost and refuses tasks that could exceed it, code `budget`),
 -- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing),
 -- `journal` (an object with lookup(key) / submitted(task) / finished(task), see
--- seedream.run_dir: it makes runs resumable).
+-- seedream.run_dir: it makes runs resumable), `ca_file` (default `SEEDREAM_CA_FILE`: a PEM
+-- file of CA certificates to trust instead of the system's, e.g. a company proxy's).
 -- @return client, or `nil, err`
 function M.new(o)
   o = o or {}
@@ -92,12 +93,23 @@ function M.new(o)
       message = "the API URL must be https:// (plain http:// only to localhost, where the "
                 .. "emulator runs), got " .. self.url:gsub("//[^/@]*@", "//") }
   end
+  -- extra trust (a company proxy's CA, a test server's); verification itself stays on
+  local ca_file = opt(o, "ca_file", "string", os.getenv("SEEDREAM_CA_FILE"))
+  if ca_file then
+    local f = io.open(ca_file, "r")
+    if not f then
+      return nil, errors.new { code = "invalid", field = "ca_file",
+                               message = "cannot read the CA file " .. ca_file }
+    end
+    f:close()
+  end
   local http, err = core.http {
     connect_timeout = opt(o, "connect_timeout", "number", nil),
     retries = opt(o, "retries", "number", nil),
     backoff = opt(o, "backoff", "number", nil),
     max_connections = math.max(self.max_in_flight + 1, 4),
     timeout = self.timeout,
+    ca_file = ca_file,
   }
   if not http then return nil, errors.from_core(err) end
   self.http = http

@@ -37,7 +37,7 @@ static long get_opt_ms(lua_State *L, int t, const char *key, long dflt) {
 }
 
 /* core.http{ connect_timeout=, timeout=, retries=, backoff=, backoff_max=,
- *            max_connections=, user_agent= } -> Http | nil, err */
+ *            max_connections=, user_agent=, ca_file= } -> Http | nil, err */
 int lsd_http_new(lua_State *L) {
   sd_http_config cfg;
   sd_error err;
@@ -55,6 +55,8 @@ int lsd_http_new(lua_State *L) {
     lua_getfield(L, 1, "user_agent");
     ua = lua_tostring(L, -1);          /* stays on the stack (alive) until we return */
     if (ua) cfg.user_agent = ua;
+    lua_getfield(L, 1, "ca_file");
+    cfg.ca_file = lua_tostring(L, -1); /* the same: alive until sd_http_new copied it */
   }
   u = (lsd_http *)lua_newuserdatauv(L, sizeof *u, 0);
   u->h = NULL;
