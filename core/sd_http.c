@@ -467,6 +467,7 @@ static int dispatch(sd_http *h, sd_error *err) {
 /* ---- public API ------------------------------------------------------------------- */
 
 void sd_http_config_defaults(sd_http_config *c) {
+  memset(c, 0, sizeof *c);   /* a field added later is 0 / NULL, not stack garbage */
   c->connect_timeout_ms = 10000;
   c->timeout_ms = 300000;
   c->max_retries = 3;

@@ -330,6 +330,25 @@ static void test_validation(void) {
   c.user_agent = "x\r\nX-Evil: 1";
   CHECK(sd_http_new(&c, &err) == NULL);
   CHECK_STR(err.field, "user_agent");
+  /* defaults leave no field unset, whatever was in the struct before */
+  memset(&c, 0xA5, sizeof c);
+  sd_http_config_defaults(&c);
+  CHECK(c.ca_file == NULL);
+  CHECK_EQ_INT(c.max_retries, 3);
+  /* ca_file is copied: the caller's string may go at once (ASan/valgrind see a use after
+   * free otherwise, when a transfer is configured with it) */
+  char *ca = strdup("/tmp/seedream-no-such-ca.pem");
+  c.ca_file = ca;
+  c.max_retries = 0;
+  sd_http *h2 = sd_http_new(&c, &err);
+  free(ca);
+  CHECK(h2 != NULL);
+  sd_http_done d2;
+  sd_http_request r2 = req(SD_HTTP_POST, url_of("/ok"), NULL, "{}");
+  CHECK(run(h2, &r2, &d2));
+  CHECK_EQ_INT(d2.status, 200);         /* plain http: the CA file is not even read */
+  sd_http_done_clear(&d2);
+  sd_http_free(h2);
   sd_http_free(h);
   sd_http_free(NULL);
 }
