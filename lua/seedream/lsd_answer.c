@@ -288,9 +288,12 @@ static void file_first(reader *r, int base, int slot, int common) {
   need_table(L, base + slot);
   if (!push_task_uuid(L)) {
     lua_pop(L, 1);
-    if (common) need_table(L, base + S_COMMON);
-    if (common) lua_rawseti(L, base + S_COMMON, (lua_Integer)lua_rawlen(L, base + S_COMMON) + 1);
-    else lua_pop(L, 1);
+    if (common) {
+      need_table(L, base + S_COMMON);
+      lua_rawseti(L, base + S_COMMON, (lua_Integer)lua_rawlen(L, base + S_COMMON) + 1);
+    } else {
+      lua_pop(L, 1);
+    }
     return;
   }
   lua_pushvalue(L, -1);
