@@ -64,6 +64,7 @@ describe("HTTPS", function()
     assert.is_nil(images)
     assert.are.equal("network", err.code)
     assert.truthy(err.message:lower():find("certificate"), err.message)
+    assert.truthy(err.message:find("SEEDREAM_CA_FILE", 1, true), err.message)   -- the way out
     assert.are.equal(before, get_json("/stats").requests)
   end)
 

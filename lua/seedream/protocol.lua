@@ -34,8 +34,13 @@ for _, k in ipairs(image.FIELDS) do ITEM_FIELDS[k] = true end
 -- (core.answer); only errors become tables here.
 function M.parse(done)
   if done.code ~= "ok" then
+    local message = done.message or done.code
+    if message:find("certificate", 1, true) then
+      message = message .. " (a CA the system does not know: pass ca_file to seedream.client or"
+                .. " set SEEDREAM_CA_FILE)"
+    end
     return { items = {}, errors = {}, common = errors.new { code = done.code,
-      message = done.message or done.code, retryable = errors.codes[done.code] } }
+      message = message, retryable = errors.codes[done.code] } }
   end
   local status, body = done.status, done.body or ""
   local out = core.answer(body, ITEM_FIELDS)
