@@ -34,6 +34,15 @@ describe("outputs", function()
     end
   end)
 
+  it("names files after the seed: seeds are integers, as the API sends them", function()
+    local img = assert(client:generate(h.req {}))[1]
+    assert.are.equal("integer", math.type(img.seed))
+    local sub = dir .. "/by-seed"
+    os.execute("mkdir -p " .. sub)
+    local path = assert(img:save(sub, { name = "{seed}-{index}.{ext}" }))
+    assert.are.equal(sub .. "/" .. img.seed .. "-1.jpg", path)
+  end)
+
   it("asks for gzip only for answers that carry images inline", function()
     local before = emu:stats().gzip_answers
     assert(client:generate(h.req { outputType = "URL" }))
