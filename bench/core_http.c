@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
   sd_http_config cfg;
   sd_error err;
   sd_http_config_defaults(&cfg);
+  cfg.ca_file = getenv("SEEDREAM_CA_FILE");   /* an https URL with a test certificate */
   cfg.max_connections = (int)conc + 1;
   sd_http *h = sd_http_new(&cfg, &err);
   if (!h) {

@@ -17,7 +17,7 @@ local TEMPLATE = '[{"taskType":"imageInference","taskUUID":"%s",' ..
   '"width":2048,"height":2048}]'
 
 local c0, w0 = os.clock(), core.now()
-local http = assert(core.http { max_connections = conc + 1 })
+local http = assert(core.http { max_connections = conc + 1, ca_file = os.getenv("SEEDREAM_CA_FILE") })
 local sent, ok, failed, running = 0, 0, 0, 0
 while ok + failed < n do
   while running < conc and sent < n do

@@ -34,6 +34,7 @@
 #include "clock.h"
 
 static int sdopts, want_rss;
+static const char *ca_file;   /* $SEEDREAM_CA_FILE: an https URL with a test certificate */
 static CURLSH *share;
 static struct curl_slist *hdrs;
 
@@ -79,6 +80,7 @@ static void configure(slot *s, const char *url) {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)s);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    if (ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
     return;
   }
   curl_easy_setopt(e, CURLOPT_URL, url);
@@ -100,6 +102,7 @@ static void configure(slot *s, const char *url) {
   curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  if (ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
 }
 
 static long hwm_kb(void) {
@@ -131,6 +134,7 @@ static void start(CURLM *multi, slot *s, const char *url) {
 
 int main(int argc, char **argv) {
   int bad = argc < 5;
+  ca_file = getenv("SEEDREAM_CA_FILE");
   for (int i = 5; i < argc; i++) {
     if (strcmp(argv[i], "sdopts") == 0) sdopts = 1;
     else if (strcmp(argv[i], "rss") == 0) want_rss = 1;

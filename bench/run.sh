@@ -55,7 +55,7 @@ start_emu() {
   while [ ! -s "$TMP/emu.url" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   EMU_URL=$(head -n 1 "$TMP/emu.url")
   case "$EMU_URL" in
-    http://127.0.0.1:*/v1) return 0 ;;
+    http://127.0.0.1:*/v1 | https://127.0.0.1:*/v1) return 0 ;;
   esac
   echo "bench: the emulator did not start:" >&2
   cat "$TMP/emu.err" >&2
@@ -137,6 +137,29 @@ if want 1; then
       r=$((r + 1))
     done
   else fail tasks; fi
+  # 1b. The same five over HTTPS, for comparison (the real API is TLS): a throwaway
+  # certificate for 127.0.0.1, trusted through SEEDREAM_CA_FILE by every program.
+  if command -v openssl > /dev/null 2>&1 &&
+     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
+       -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1 &&
+     start_emu --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"; then
+    export SEEDREAM_CA_FILE="$TMP/cert.pem"
+    "$OUT/raw_multi" "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
+    r=0
+    while [ $r -lt "$REPS" ]; do
+      timed raw_tls.jsonl raw_tls "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 || fail tasks_tls
+      timed raw_sdopts_tls.jsonl raw_sdopts_tls "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 \
+        sdopts || fail tasks_tls
+      timed core_http_tls.jsonl core_http_tls "$OUT/core_http" "$EMU_URL" "$KEY" 1000 16 \
+        || fail tasks_tls
+      timed lua_floor_tls.jsonl lua_floor_tls "$LUA" bench/lua_floor.lua "$EMU_URL" "$KEY" \
+        1000 16 || fail tasks_tls
+      timed tasks_tls.jsonl seedream_tls "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 1000 16 \
+        || fail tasks_tls
+      r=$((r + 1))
+    done
+    unset SEEDREAM_CA_FILE
+  else echo "bench: no openssl or no TLS emulator: section 1b skipped" >&2; fi
 fi
 
 # 2. Peak RSS with 1,000 tasks in flight (emulator latency 3 s keeps them in flight).
