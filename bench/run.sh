@@ -188,8 +188,8 @@ stop_emu
 # 6. Game loop: examples/game_loop.lua (60 fps, 50 in flight, emulator latency 50 ms), time
 # inside step(0) per frame. It runs before sections 4 and 5: on this VM a process that
 # follows their 200 MB of allocations and 100 downloads shows rare multi-ms CPU stalls
-# that have nothing to do with its own work (measured: 2 of 3 sets over 2 ms after them,
-# 0 of 3 alone). The API server never runs on the player's machine, so the main
+# that have nothing to do with its own work (measured: 4 of 9 sets over 2 ms after them,
+# 1 of 10 without them). The API server never runs on the player's machine, so the main
 # rows keep the emulator off the game's core (taskset, when there are 2+ CPUs); the shared
 # rows show what this 2-core machine gives when both compete for the same cores.
 if want 6; then
