@@ -142,3 +142,46 @@ describe("async delivery", function()
     c:close()
   end)
 end)
+
+describe("a step with a budget", function()
+  local emu
+  setup(function() emu = h.emulator("--latency-ms 40") end)
+  teardown(function() emu:stop() end)
+
+  -- 20 tasks submitted together finish together: async ones in the same poll answer, sync
+  -- ones as 20 answers at once. Each on_image takes 3 ms. Returns the images handed over,
+  -- the most in one step, and the number of steps that handed any.
+  local function land(budget, delivery)
+    local core = require "seedream.core"
+    local per_step, current = {}, 0
+    local c = emu:client { max_in_flight = 20, delivery = delivery or "async",
+      on_image = function() core.sleep(0.003); current = current + 1 end }
+    local tasks = {}
+    for i = 1, 20 do tasks[i] = assert(c:submit(h.req { positivePrompt = "b" .. i })) end
+    while c:busy() do
+      current = 0
+      c:step(0.01, budget)
+      if current > 0 then per_step[#per_step + 1] = current end
+    end
+    for i = 1, 20 do assert.are.equal(1, #assert(tasks[i]:result())) end
+    c:close()
+    local total, most = 0, 0
+    for _, n in ipairs(per_step) do total, most = total + n, math.max(most, n) end
+    return total, most, #per_step
+  end
+
+  it("spreads a large landing over steps, losing nothing", function()
+    for _, delivery in ipairs { "async", "sync" } do
+      local total, most, steps = land(0.005, delivery)
+      assert.are.equal(20, total)
+      assert.is_true(most <= 2, delivery .. ": " .. most .. " images in one step")
+      assert.is_true(steps >= 10, delivery .. ": " .. steps .. " steps")
+    end
+  end)
+
+  it("without one, hands the whole answer over in one step", function()
+    local total, most = land(nil)
+    assert.are.equal(20, total)
+    assert.is_true(most > 2, most .. " images in the busiest step")
+  end)
+end)

@@ -411,15 +411,29 @@ function Client:_on_submit(task, done, r)
   task:_finish(nil)   -- sync: the answer is complete, a series may be shorter than asked
 end
 
--- The answer to one batched getResponse POST.
+-- The answer to one batched getResponse POST: read once, then handed to its tasks by
+-- _poll_continue, which a step with a budget may stop between two tasks (the rest waits
+-- for the next step; no new poll is sent meanwhile).
 function Client:_on_poll(tasks, done)
-  self.poll_busy = false
   local r = protocol.parse(done)
-  local progress = false
   local whole = r.common and not next(r.items) and not next(r.errors)
-  local fatal = whole and r.common.status and r.common.status >= 400 and r.common.status < 500
-                and r.common.status ~= 408 and r.common.status ~= 429
-  for _, task in ipairs(tasks) do
+  self.poll_rest = { tasks = tasks, r = r, i = 1, progress = false, whole = whole,
+    fatal = whole and r.common.status and r.common.status >= 400 and r.common.status < 500
+            and r.common.status ~= 408 and r.common.status ~= 429 }
+end
+
+-- Hands the pending poll answer to its tasks until done (true) or stop_at passes (false).
+function Client:_poll_continue(stop_at)
+  local rest = self.poll_rest
+  local tasks, r, whole, fatal = rest.tasks, rest.r, rest.whole, rest.fatal
+  local progress = rest.progress
+  while rest.i <= #tasks do
+    if stop_at and rest.i > 1 and now() >= stop_at then
+      rest.progress = progress
+      return false
+    end
+    local task = tasks[rest.i]
+    rest.i = rest.i + 1
     if self.polling[task] and not task:done() then
       if fatal then
         task:_finish(r.common)
@@ -454,9 +468,12 @@ function Client:_on_poll(tasks, done)
       end
     end
   end
+  self.poll_rest = nil
+  self.poll_busy = false
   if progress then self.poll_interval = self.poll.min
   else self.poll_interval = math.min(self.poll.max, self.poll_interval * self.poll.factor) end
   self.next_poll = now() + self.poll_interval
+  return true
 end
 
 function Client:_on_image(task, img)
@@ -532,14 +549,28 @@ function Client:_next_timer(t)
   return math.max(0, at - t)
 end
 
---- Performs all pending I/O and resumes what became ready, waiting at most `timeout`
--- seconds (default 0: never blocks; this is what a game loop calls each frame).
--- Returns the number of unfinished tasks.
 -- Hands every finished transfer to its task, poll or download, then checks deadlines.
-function Client:_drain()
+-- With stop_at (a step's budget), it stops between two answers (or two tasks of a poll
+-- answer) once that time has passed, after at least one; what is left is taken first by
+-- the next step (`self.backlog`).
+function Client:_drain(stop_at)
+  self.backlog = false
+  local started = false
   while true do
+    if stop_at and started and now() >= stop_at then
+      self.backlog = true
+      break
+    end
+    if self.poll_rest then
+      started = true
+      if not self:_poll_continue(stop_at) then
+        self.backlog = true
+        break
+      end
+    end
     local done = self.http:next()
     if not done then break end
+    started = true
     local what = self.requests[done.id]
     self.requests[done.id] = nil
     if what then
@@ -554,7 +585,14 @@ function Client:_drain()
   self:_check_time(now())
 end
 
-function Client:step(timeout)
+--- Performs all pending I/O and resumes what became ready, waiting at most `timeout`
+-- seconds (default 0: never blocks; this is what a game loop calls each frame).
+-- `budget` (seconds, optional) bounds the time spent handing results to tasks and their
+-- callbacks in this step: past it, the step stops between two answers (or two tasks of one
+-- poll answer), after at least one, and the next steps go on from there. For game loops
+-- whose `on_image` work is heavy: 50 images landing at once are then spread over frames.
+-- Returns the number of unfinished tasks.
+function Client:step(timeout, budget)
   check_open(self)
   if self.stepping then
     error("seedream: client:step() (or a blocking wait) from inside a callback of the same "
@@ -566,13 +604,13 @@ function Client:step(timeout)
   if wait > 0 then
     local nt = self:_next_timer(t)
     if nt and nt < wait then wait = nt end
-    if scheduler.has_work() then wait = 0 end
+    if scheduler.has_work() or self.backlog then wait = 0 end
   end
   local _, err = self.http:perform(wait)
   if err then error(tostring(errors.from_core(err)), 2) end
   -- callbacks (on_image, ...) run in here: a step from inside one would re-enter this loop
   self.stepping = true
-  local ok, e = pcall(self._drain, self)
+  local ok, e = pcall(self._drain, self, budget and now() + budget)
   self.stepping = false
   if not ok then error(e, 0) end
   self:_dispatch(now())
@@ -642,7 +680,9 @@ function Client:pollfds()
   check_open(self)
   local fds, t = self.http:fds()
   local own = self:_next_timer(now())
-  if self.qhead <= self.qtail and self.inflight < self.max_in_flight then own = 0 end
+  if (self.qhead <= self.qtail and self.inflight < self.max_in_flight) or self.backlog then
+    own = 0
+  end
   if own and (not t or own < t) then t = own end
   return fds, t
 end
@@ -677,6 +717,7 @@ function Client:close()
   end
   self.http:close()
   self.http = nil
+  self.poll_rest, self.backlog = nil, false
   clients[self] = nil
 end
 Client.__close = Client.close
