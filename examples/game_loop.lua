@@ -1,11 +1,14 @@
 -- A fixed 60 fps loop that keeps 50 generations in flight with client:step(0) and reports
 -- the worst time a frame spent inside the client.
---   lua5.4 examples/game_loop.lua [seconds [json]]   (RUNWARE_API_URL / RUNWARE_API_KEY)
+--   lua5.4 examples/game_loop.lua [seconds [json [budget_ms]]]
+--   (RUNWARE_API_URL / RUNWARE_API_KEY)
 -- With "json" the figures also end the output as one JSON line (bench/run.sh reads it).
+-- budget_ms: step(0, budget) hands results over for at most about that long per frame.
 local seedream = require "seedream"
 local core = require "seedream.core"
 
 local SECONDS = tonumber(arg[1]) or 5
+local BUDGET = tonumber(arg[3]) and tonumber(arg[3]) / 1000
 local IN_FLIGHT = 50
 local FRAME = 1 / 60
 
@@ -32,7 +35,7 @@ while core.now() - start < SECONDS do
   local frame_start = core.now()
   top_up()
   local t0, c0 = core.now(), os.clock()
-  client:step(0)                       -- never blocks: all I/O that is ready, nothing more
+  client:step(0, BUDGET)               -- never blocks: all I/O that is ready, nothing more
   local spent, cpu = core.now() - t0, os.clock() - c0
   if spent > worst then worst, worst_frame = spent, frames + 1 end
   times[#times + 1], cpus[#cpus + 1] = spent, cpu
