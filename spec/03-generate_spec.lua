@@ -6,14 +6,8 @@ local tmpdir, ls = h.tmpdir, h.ls
 
 describe("generate (sync)", function()
   local emu, client
-  setup(function()
-    emu = h.emulator()
-    client = emu:client()
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-  end)
+  setup(function() emu, client = h.start() end)
+  teardown(function() h.stop(emu, client) end)
 
   it("returns one image table with the documented fields", function()
     local images, err = client:generate(h.req { includeCost = true })

@@ -8,16 +8,8 @@ local UUID = "c13c652a-05ed-4d68-9fb0-96024994ac6e"
 
 describe("reference images", function()
   local emu, client, dir
-  setup(function()
-    emu = h.emulator()
-    client = emu:client()
-    dir = h.tmpdir()
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-    h.rmdir(dir)
-  end)
+  setup(function() emu, client, dir = h.start { dir = true } end)
+  teardown(function() h.stop(emu, client, dir) end)
 
   local function refs_sent()
     return emu:requests(1)[1].body[1].inputs.referenceImages

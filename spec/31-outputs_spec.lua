@@ -6,16 +6,8 @@ local h = require "helper"
 
 describe("outputs", function()
   local emu, client, dir
-  setup(function()
-    emu = h.emulator()
-    client = emu:client()
-    dir = h.tmpdir()
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-    h.rmdir(dir)
-  end)
+  setup(function() emu, client, dir = h.start { dir = true } end)
+  teardown(function() h.stop(emu, client, dir) end)
 
   it("every format and output type is saved as a real image of the asked size", function()
     for _, fmt in ipairs { "JPG", "PNG", "WEBP" } do

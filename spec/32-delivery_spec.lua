@@ -6,14 +6,8 @@ local h = require "helper"
 
 describe("delivery", function()
   local emu, client
-  setup(function()
-    emu = h.emulator()
-    client = emu:client()
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-  end)
+  setup(function() emu, client = h.start() end)
+  teardown(function() h.stop(emu, client) end)
 
   it("uploadEndpoint receives the raw image bytes by PUT, without the key", function()
     local rx = h.receiver()

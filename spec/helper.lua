@@ -81,6 +81,22 @@ function Emu:client(opts)
   return assert(seedream.client(o))
 end
 
+--- What most spec files set up around their tests: an emulator (extra flags as for
+-- M.emulator), a client on it and, with `dir`, a temporary directory.
+--   setup(function() emu, client, dir = h.start { dir = true } end)
+--   teardown(function() h.stop(emu, client, dir) end)
+function M.start(o)
+  o = o or {}
+  local emu = M.emulator(o.flags)
+  return emu, emu:client(o.client), o.dir and M.tmpdir() or nil
+end
+
+function M.stop(emu, client, dir)
+  if client then client:close() end
+  if emu then emu:stop() end
+  if dir then M.rmdir(dir) end
+end
+
 --- A valid request (2K size), with fields overridden by t.
 function M.req(t)
   local r = { positivePrompt = "a lighthouse at dusk", width = 2048, height = 2048 }
