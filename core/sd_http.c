@@ -516,6 +516,11 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   fail |= curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                             (long)cfg.max_connections) != CURLM_OK;
+  /* curl's default cache size is 4 x the transfers in the multi handle at the time: when a
+   * wave of answers drains it, connections were closed and reopened (over TLS, a handshake
+   * each: 16 in flight made 20-40 connections per 1,000 requests under load). */
+  if (cfg.max_connections > 0)
+    fail |= curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)cfg.max_connections) != CURLM_OK;
   fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK;
   fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK;
   if (fail) goto nomem;

@@ -24,7 +24,7 @@ typedef struct sd_http_config {
   int max_retries;          /* default 3 (so at most 4 attempts) */
   long backoff_base_ms;     /* default 500: first retry waits rand(0, base) */
   long backoff_max_ms;      /* default 30000: cap of one wait (Retry-After may exceed it) */
-  int max_connections;      /* default 16: CURLMOPT_MAX_TOTAL_CONNECTIONS */
+  int max_connections;      /* default 16: CURLMOPT_MAX_TOTAL_CONNECTIONS and MAXCONNECTS */
   const char *user_agent;   /* copied; default "seedream/<version>" */
   /* copied; NULL: the system's CA certificates. A PEM file of certificates to trust
    * instead (a company proxy's, a test server's); verification itself is never turned off. */

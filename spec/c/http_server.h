@@ -152,6 +152,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   if (strcmp(url, "/file") == 0) return reply(c, 200, "image/png", S.file, FILE_LEN, NULL, NULL);
   if (strcmp(url, "/empty") == 0) return reply(c, 200, "image/png", "", 0, NULL, NULL);
   if (strcmp(url, "/file404") == 0) return reply(c, 404, "text/plain", "not found", 9, NULL, NULL);
+  if (strcmp(url, "/pause") == 0) { /* holds its connection a moment: forces concurrency */
+    nap_ms(60);
+    return reply(c, 200, "text/plain", "ok", 2, NULL, NULL);
+  }
   if (strcmp(url, "/slow") == 0) {
     for (int i = 0; i < 150 && !S.stop; i++) nap_ms(20); /* 3 s */
     return reply(c, 200, "text/plain", "late", 4, NULL, NULL);

@@ -487,6 +487,41 @@ static void test_concurrency(void) {
   sd_http_free(h);
 }
 
+/* Waves of transfers that each drain the multi handle keep their connections: curl's default
+ * cache size is 4 x the transfers in the multi handle, which a drained wave shrinks, so
+ * connections were closed and reopened each wave (over TLS, a full handshake each). */
+static void test_connections_kept(void) {
+  enum { WIDTH = 8, WAVES = 4 };
+  sd_http_config c;
+  sd_http_config_defaults(&c);
+  c.max_connections = WIDTH;
+  sd_error err;
+  sd_http *h = sd_http_new(&c, &err);
+  int done = 0;
+  for (int w = 0; w < WAVES; w++) {
+    for (int i = 0; i < WIDTH; i++) {
+      sd_http_request r = req(SD_HTTP_GET, url_of("/pause"), NULL, NULL);
+      CHECK(sd_http_start(h, &r, &err) != 0);
+    }
+    int got = 0;
+    double end = now_s() + 10;
+    while (got < WIDTH && now_s() < end) {
+      if (sd_http_perform(h, 100, &err) < 0) break;
+      sd_http_done d;
+      while (sd_http_next(h, &d)) {
+        if (d.code == SD_OK && d.status == 200) done++;
+        got++;
+        sd_http_done_clear(&d);
+      }
+    }
+  }
+  CHECK_EQ_INT(done, WIDTH * WAVES);
+  sd_http_stats st;
+  sd_http_get_stats(h, &st);
+  CHECK_EQ_INT(st.connects, WIDTH);
+  sd_http_free(h);
+}
+
 static void test_free_in_flight(const char *dir) {
   sd_http_config c;
   sd_http_config_defaults(&c);
@@ -541,6 +576,7 @@ int main(void) {
   RUN(test_no_head_of_line());
   RUN(test_queue());
   RUN(test_concurrency());
+  RUN(test_connections_kept());
   RUN(test_free_in_flight(dir));
   rmdir(dir);
   server_stop();
