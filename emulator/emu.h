@@ -26,11 +26,13 @@ typedef struct emu_config {
   long ttl_unit_ms;        /* length of one ttl "second" (1000; tests shorten it) */
   const char *tls_cert;    /* PEM files: with both, the server speaks HTTPS (HTTP/1.1) */
   const char *tls_key;
+  const char *public_url;  /* behind a proxy: the base URL clients use (image URLs start with it) */
 } emu_config;
 
 typedef struct emu_server {
   emu_config cfg;
-  char base_url[96];       /* "http(s)://127.0.0.1:PORT", image URLs start with it */
+  char base_url[96];       /* "http(s)://127.0.0.1:PORT" or public_url: image URLs start with it */
+  char listen_url[96];     /* where this process listens (what it prints) */
   char *tls_cert_pem, *tls_key_pem;   /* the files' contents, while the daemon runs */
   struct MHD_Daemon *daemon;
   emu_store store;

@@ -2,9 +2,10 @@
  *
  *   seedream-emulator --port N --api-key KEY [--host 127.0.0.1] [--latency-ms N]
  *                     [--jitter-ms N] [--threads N] [--ttl-unit-ms N]
- *                     [--tls-cert PEM --tls-key PEM] [--quiet]
+ *                     [--tls-cert PEM --tls-key PEM] [--public-url URL] [--quiet]
  *
- * Prints exactly one line, the API URL (http(s)://127.0.0.1:<port>/v1), once it listens,
+ * Prints exactly one line, the API URL it listens on (http(s)://127.0.0.1:<port>/v1; a
+ * proxy in front is pointed there, --public-url then names the proxy), once it listens,
  * and runs until SIGINT or SIGTERM, then frees everything and exits 0. */
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static void usage(FILE *f)
   fprintf(f,
     "usage: seedream-emulator --port N --api-key KEY [--host ADDR] [--latency-ms N]\n"
     "                         [--jitter-ms N] [--threads N] [--ttl-unit-ms N]\n"
-    "                         [--tls-cert PEM --tls-key PEM] [--quiet]\n"
+    "                         [--tls-cert PEM --tls-key PEM] [--public-url URL] [--quiet]\n"
     "  --port N        port to listen on; 0 picks a free one (default 0)\n"
     "  --api-key KEY   the Bearer key clients must send (default: $RUNWARE_API_KEY)\n"
     "  --host ADDR     listen address (default 127.0.0.1)\n"
@@ -32,6 +33,9 @@ static void usage(FILE *f)
     "  --ttl-unit-ms N one second of a task's ttl lasts N ms (default 1000; for tests)\n"
     "  --tls-cert PEM  with --tls-key: serve HTTPS (HTTP/1.1) with this certificate\n"
     "  --tls-key PEM   the certificate's private key\n"
+    "  --public-url URL behind a proxy (e.g. an HTTP/2 TLS front): the base URL clients use,\n"
+    "                  so image URLs point there (https://127.0.0.1:8443); the printed line\n"
+    "                  stays the address this process listens on\n"
     "  --quiet         no log lines on stderr\n"
     "Prints the API URL on stdout when ready; stops on SIGINT/SIGTERM.\n");
 }
@@ -43,6 +47,18 @@ static int parse_long(const char *s, long lo, long hi, long *out)
   if (!*s || *end || v < lo || v > hi) return -1;
   *out = v;
   return 0;
+}
+
+/* An http(s) origin that fits base_url, with no path: image URLs are built on it. */
+static int valid_public_url(const char *s)
+{
+  size_t n = strlen(s);
+  if (n >= 80) return 0;
+  const char *host = strncmp(s, "https://", 8) == 0 ? s + 8
+                   : strncmp(s, "http://", 7) == 0  ? s + 7 : NULL;
+  if (!host || !*host) return 0;
+  const char *slash = strchr(host, '/');
+  return !slash || slash[strspn(slash, "/")] == '\0';
 }
 
 /* Accepts "--flag value" and "--flag=value". */
@@ -70,6 +86,7 @@ static int parse_args(int argc, char **argv, emu_config *cfg)
     else if (strcmp(name, "--ttl-unit-ms") == 0 && parse_long(val, 1, 1000, &v) == 0) cfg->ttl_unit_ms = v;
     else if (strcmp(name, "--tls-cert") == 0) cfg->tls_cert = val;
     else if (strcmp(name, "--tls-key") == 0) cfg->tls_key = val;
+    else if (strcmp(name, "--public-url") == 0 && valid_public_url(val)) cfg->public_url = val;
     else {
       fprintf(stderr, "seedream-emulator: bad option %s %s\n", name, val);
       return -1;
@@ -118,11 +135,12 @@ int main(int argc, char **argv)
   emu_encode_init();
 
   if (emu_server_start(&srv) != 0) { curl_global_cleanup(); return 1; }
-  printf("%s/v1\n", srv.base_url);
+  printf("%s/v1\n", srv.listen_url);
   fflush(stdout);
   if (!srv.cfg.quiet)
-    fprintf(stderr, "seedream-emulator: listening on %s (latency %ld ms, jitter %ld ms)\n",
-            srv.base_url, srv.cfg.latency_ms, srv.cfg.jitter_ms);
+    fprintf(stderr, "seedream-emulator: listening on %s (latency %ld ms, jitter %ld ms)%s%s\n",
+            srv.listen_url, srv.cfg.latency_ms, srv.cfg.jitter_ms,
+            srv.cfg.public_url ? ", public URL " : "", srv.cfg.public_url ? srv.base_url : "");
 
   int sig = 0;
   sigwait(&stop, &sig);

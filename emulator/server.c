@@ -291,8 +291,12 @@ static void make_base_url(emu_server *srv, unsigned port, int ipv6)
   if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "localhost") == 0) h = "127.0.0.1";
   if (strcmp(h, "::") == 0) h = "::1";
   const char *scheme = srv->cfg.tls_cert ? "https" : "http";
-  snprintf(srv->base_url, sizeof srv->base_url, ipv6 ? "%s://[%s]:%u" : "%s://%s:%u", scheme, h,
-           port);
+  snprintf(srv->listen_url, sizeof srv->listen_url, ipv6 ? "%s://[%s]:%u" : "%s://%s:%u", scheme,
+           h, port);
+  const char *base = srv->cfg.public_url ? srv->cfg.public_url : srv->listen_url;
+  size_t n = strlen(base);
+  while (n > 0 && base[n - 1] == '/') n--;   /* "https://host:port/" names the same base */
+  snprintf(srv->base_url, sizeof srv->base_url, "%.*s", (int)n, base);
 }
 
 static void free_modules(emu_server *srv)
