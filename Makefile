@@ -45,7 +45,8 @@ CTESTS    := $(CTEST_SRC:spec/c/%.c=$(B)/tests/%)
 
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson libcurl4-openssl-dev uuid-dev lua-busted \
                 libmicrohttpd-dev libcjson-dev libstb-dev libwebp-dev luarocks valgrind \
-                lua-luv pkg-config gcc make libjpeg62-turbo-dev zlib1g-dev openssl
+                lua-luv pkg-config gcc make libjpeg62-turbo-dev zlib1g-dev openssl \
+                nghttp2-proxy
 
 .PHONY: all deps test ctest spec demo bench install uninstall rock clean emulator
 

@@ -7,6 +7,16 @@ local core = require "seedream.core"
 local cjson = require("cjson").new()
 local h = require "helper"
 
+-- A throwaway certificate for 127.0.0.1 in dir: cert.pem, key.pem.
+local function make_cert(dir)
+  local cert = dir .. "/cert.pem"
+  local made = os.execute(("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem "
+    .. "-out %s -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+    .. ">/dev/null 2>&1"):format(dir, cert))
+  assert(made, "openssl could not make the test certificate")
+  return cert, dir .. "/key.pem"
+end
+
 describe("HTTPS", function()
   local dir, cert, emu
 
@@ -23,12 +33,9 @@ describe("HTTPS", function()
 
   setup(function()
     dir = h.tmpdir()
-    cert = dir .. "/cert.pem"
-    local made = os.execute(("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem "
-      .. "-out %s -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
-      .. ">/dev/null 2>&1"):format(dir, cert))
-    assert(made, "openssl could not make the test certificate")
-    emu = h.emulator(("--tls-cert %s --tls-key %s/key.pem"):format(cert, dir))
+    local key
+    cert, key = make_cert(dir)
+    emu = h.emulator(("--tls-cert %s --tls-key %s"):format(cert, key))
   end)
   teardown(function()
     emu:stop()
@@ -74,5 +81,82 @@ describe("HTTPS", function()
     assert.is_nil(client)
     assert.are.equal("ca_file", err.field)
     assert.truthy(err.message:find("missing.pem", 1, true))
+  end)
+end)
+
+-- The real API's protocol: HTTP/2 over TLS. nghttpx terminates it in front of the emulator,
+-- which publishes image URLs on the front (--public-url), so downloads take it too. HTTP/2
+-- carries many requests on one connection: the transport asks for it (ALPN) and waits to
+-- multiplex (PIPEWAIT) instead of opening a connection per request.
+describe("HTTP/2 over TLS", function()
+  local dir, cert, emu, front
+
+  setup(function()
+    dir = h.tmpdir()
+    local key
+    cert, key = make_cert(dir)
+    local port = h.free_port()
+    emu = h.emulator("--public-url https://127.0.0.1:" .. port)
+    front = h.h2_front(emu, port, cert, key)
+  end)
+  teardown(function()
+    if front then front.stop() end
+    emu:stop()
+    h.rmdir(dir)
+  end)
+
+  local function client(o)
+    o = o or {}
+    o.url, o.ca_file = front.url, cert
+    return emu:client(o)
+  end
+
+  it("runs 16 sync tasks at once on one connection, and downloads on it too", function()
+    local c = client { max_in_flight = 16 }
+    local tasks = {}
+    for i = 1, 32 do
+      tasks[i] = assert(c:submit(h.req { positivePrompt = "h2 " .. i }))
+    end
+    local results, errs = seedream.wait_all(tasks)
+    for i = 1, 32 do
+      assert(results[i], tostring(errs[i]))
+      assert.are.equal(1, #results[i])
+    end
+    local url = results[1][1].imageURL
+    assert.truthy(url:find("^" .. front.url:gsub("/v1$", ""):gsub("%p", "%%%0") .. "/image/"), url)
+    local paths, derrs = c:download({ results[1][1], results[2][1], results[3][1] }, dir)
+    for i = 1, 3 do
+      assert(paths[i], tostring(derrs[i]))
+      assert.are.equal("jpg", (seedream.image_info(paths[i])))
+    end
+    local s = c:stats()
+    c:close()
+    local st = emu:stats()
+    assert.are.equal(32, st.tasks_charged)
+    assert.are.equal(3, st.image_gets)
+    assert.are.equal(0, st.image_gets_with_auth)     -- the API's own host, still no key
+    -- HTTP/1.1 would have needed 16 connections for 16 requests at once
+    assert.are.equal(1, s.http_connects)
+  end)
+
+  it("submits and polls async tasks over it", function()
+    local before = emu:stats()
+    local c = client {}
+    local tasks = {}
+    for i = 1, 8 do
+      tasks[i] = assert(c:submit(h.req { positivePrompt = "h2 async " .. i,
+                                         deliveryMethod = "async", numberResults = 2 }))
+    end
+    local results, errs = seedream.wait_all(tasks)
+    for i = 1, 8 do
+      assert(results[i], tostring(errs[i]))
+      assert.are.equal(2, #results[i])
+    end
+    local s = c:stats()
+    c:close()
+    local after = emu:stats()
+    assert.are.equal(8, after.tasks_charged - before.tasks_charged)
+    assert.is_true(after.polls > before.polls)
+    assert.are.equal(1, s.http_connects)
   end)
 end)

@@ -72,6 +72,45 @@ function Emu:requests(n)
   return doc
 end
 
+--- A free TCP port on 127.0.0.1 (the kernel's pick, released at once).
+function M.free_port()
+  local socket = require "socket"
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return assert(tonumber(port))
+end
+
+M.NGHTTPX = os.getenv("SEEDREAM_NGHTTPX") or "/usr/sbin/nghttpx"
+
+--- An HTTP/2 TLS front (nghttpx, Debian's nghttp2-proxy) on `port`, forwarding to emu:
+-- the protocol of the real API (HTTP/2 over TLS) in front of the emulator, which speaks
+-- HTTP/1.1. (--conf=/dev/null: Debian's /etc/nghttpx/nghttpx.conf adds a frontend of its own.)
+-- Start the emulator with `--public-url https://127.0.0.1:<port>` so that its image
+-- URLs go through the front too. Returns { url = "https://127.0.0.1:<port>/v1", stop = fn }.
+function M.h2_front(emu, port, cert, key)
+  local backend = emu.base:match("^http://(127%.0%.0%.1):(%d+)$")
+  assert(backend, "the emulator behind the front must speak plain HTTP: " .. emu.base)
+  local cmd = ("exec sh -c 'echo $$; exec %s --conf=/dev/null --frontend=127.0.0.1,%d --backend=127.0.0.1,%s "
+    .. "--workers=1 --no-ocsp --errorlog-file=/dev/null --accesslog-file=/dev/null %s %s "
+    .. ">/dev/null 2>&1'"):format(M.NGHTTPX, port, emu.base:match(":(%d+)$"), key, cert)
+  local p = assert(io.popen(cmd, "r"))
+  local pid = assert(tonumber(p:read("l")), "nghttpx did not start")
+  local socket = require "socket"
+  local up = false
+  for _ = 1, 100 do                           -- until it accepts connections (<= 5 s)
+    local c = socket.connect("127.0.0.1", port)
+    if c then c:close(); up = true; break end
+    socket.sleep(0.05)
+  end
+  local front = { url = ("https://127.0.0.1:%d/v1"):format(port) }
+  function front.stop()
+    if p then os.execute("kill " .. pid .. " 2>/dev/null"); p:close(); p = nil end
+  end
+  if not up then front.stop(); error("nghttpx does not accept connections on port " .. port) end
+  return front
+end
+
 --- A client on this emulator (options merged in).
 function Emu:client(opts)
   local seedream = require "seedream"
