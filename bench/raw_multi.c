@@ -1,6 +1,6 @@
 /* raw_multi.c: the floor of benchmark 1: libcurl alone, no seedream.
  *
- *   raw_multi URL KEY N CONCURRENCY [sdopts] [rss]
+ *   raw_multi URL KEY N CONCURRENCY [sdopts|pipewait] [rss]
  *
  * Sends N POST requests to URL, each with a body of exactly the shape seedream sends for one
  * sync task ([{"taskType":"imageInference","taskUUID":"<fresh v4>",...}], a fresh UUID v4
@@ -16,9 +16,14 @@
  *
  * With "sdopts" the program instead sets, for every transfer, the options seedream's transport
  * (core/sd_http.c, configure()) sets on a reused handle of the same kind: share handle,
- * timeouts, HTTP/1.1, no Accept-Encoding, TCP keep-alive probes, header callback, error
- * buffer, and the headers Content-Type, "Expect:" and User-Agent. That row separates what
- * libcurl costs with seedream's options from what the binding and the Lua client add on top.
+ * timeouts, HTTP/1.1 (https: HTTP/2 if ALPN offers it, with PIPEWAIT), no Accept-Encoding,
+ * TCP keep-alive probes, header callback, error buffer, and the headers Content-Type,
+ * "Expect:" and User-Agent. That row separates what libcurl costs with seedream's options
+ * from what the binding and the Lua client add on top.
+ *
+ * With "pipewait" it keeps the plain options and adds CURLOPT_PIPEWAIT: against an HTTP/2
+ * server, the transfers then share one connection instead of opening one each (libcurl's
+ * default). That is the cheaper of the two over HTTP/2, so it is benchmark 1c's floor.
  *
  * With "rss" (benchmark 2's floor) it also reports VmHWM from /proc/self/status when the
  * first answer arrives (against a slow emulator: every request is then on the wire) and at
@@ -33,7 +38,7 @@
 #include "sd_text.h"
 #include "clock.h"
 
-static int sdopts, want_rss;
+static int sdopts, want_rss, pipewait;
 static const char *ca_file;   /* $SEEDREAM_CA_FILE: an https URL with a test certificate */
 static CURLSH *share;
 static struct curl_slist *hdrs;
@@ -81,6 +86,7 @@ static void configure(slot *s, const char *url) {
     curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     if (ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
+    if (pipewait) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     return;
   }
   curl_easy_setopt(e, CURLOPT_URL, url);
@@ -94,7 +100,12 @@ static void configure(slot *s, const char *url) {
   curl_easy_setopt(e, CURLOPT_SHARE, share);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 300000L);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  if (strncmp(url, "https:", 6) == 0) { /* as sd_http.c: h2 when offered, wait to multiplex */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  }
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, (const char *)NULL);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -138,10 +149,11 @@ int main(int argc, char **argv) {
   for (int i = 5; i < argc; i++) {
     if (strcmp(argv[i], "sdopts") == 0) sdopts = 1;
     else if (strcmp(argv[i], "rss") == 0) want_rss = 1;
+    else if (strcmp(argv[i], "pipewait") == 0) pipewait = 1;
     else bad = 1;
   }
   if (bad) {
-    fprintf(stderr, "usage: raw_multi URL KEY N CONCURRENCY [sdopts] [rss]\n");
+    fprintf(stderr, "usage: raw_multi URL KEY N CONCURRENCY [sdopts|pipewait] [rss]\n");
     return 2;
   }
   const char *url = argv[1], *key = argv[2];
@@ -214,7 +226,7 @@ int main(int argc, char **argv) {
   printf("{\"mode\":\"%s\",\"n\":%ld,\"concurrency\":%ld,\"ok\":%ld,\"failed\":%ld,\"cpu_s\":%.6f,"
          "\"user_s\":%.6f,\"sys_s\":%.6f,\"wall_s\":%.6f,\"cpu_us_per_task\":%.3f,"
          "\"connects\":%ld,\"resp_bytes\":%.0f,\"hwm_first_done_kb\":%ld,\"hwm_end_kb\":%ld}\n",
-         sdopts ? "sdopts" : "plain", n, conc, ok, failed, cpu, user, cpu - user, wall,
+         sdopts ? "sdopts" : pipewait ? "pipewait" : "plain", n, conc, ok, failed, cpu, user, cpu - user, wall,
          cpu / (double)n * 1e6, connects, resp_bytes, hwm_first, want_rss ? hwm_kb() : -1L);
   curl_global_cleanup();
   return failed ? 1 : 0;

@@ -91,11 +91,11 @@ local base_kb = base and base.hwm_kb
 
 -- 1 -----------------------------------------------------------------------------------
 -- The five programs' runs, read from <name><suffix>.jsonl ("" over plain HTTP, "_tls" over
--- HTTPS); the target is judged on plain HTTP, as the issue sets it.
+-- HTTPS, "_h2" over HTTP/2 + TLS); the target is judged on plain HTTP, as the issue sets it.
 local function tasks_section(suffix, title, judged)
   local function list(name) return lines(name .. suffix .. ".jsonl") end
   local files = { raw = "raw", raw_sdopts = "raw_sdopts", core_http = "core_http",
-                  lua_floor = "lua_floor", seedream = "tasks" }
+                  lua_floor = "lua_floor", seedream = "tasks", raw_nomux = "raw_nomux" }
   local top, med = {}, {}
   for who, name in pairs(files) do
     top[who], med[who] = best(list(name), "cpu_s"), median(list(name), "cpu_s")
@@ -139,7 +139,12 @@ local function tasks_section(suffix, title, judged)
       na(ratio(m and m.cpu_s, med.raw and med.raw.cpu_s), "%.2f"), v.wall_s,
       na(emu_us(who), "%.0f"))
   end
-  row("raw libcurl multi (the floor)", "raw")
+  if top.raw_nomux then
+    row("raw libcurl multi + PIPEWAIT (the floor)", "raw")
+    row("  raw libcurl, a connection per request", "raw_nomux")
+  else
+    row("raw libcurl multi (the floor)", "raw")
+  end
   row("  + seedream's curl options (raw C)", "raw_sdopts")
   row("seedream C transport alone (sd_http)", "core_http")
   row("Lua loop over the binding, no client", "lua_floor")
@@ -162,6 +167,9 @@ results.tasks = tasks_section("",
 results.tasks_tls = tasks_section("_tls",
   "1b. the same over HTTPS (HTTP/1.1 + TLS, emulator with a test certificate; %d tasks, %d in "
   .. "flight, %d runs)", false)
+results.tasks_h2 = tasks_section("_h2",
+  "1c. the same over HTTP/2 + TLS, the real API's protocol (nghttpx in front of the emulator; "
+  .. "%d tasks, %d in flight, %d runs)", false)
 
 -- 2 -----------------------------------------------------------------------------------
 local rss = lines("rss.jsonl")

@@ -38,7 +38,8 @@ stop_emu() {
     EMU_PID=
   fi
 }
-cleanup() { stop_emu; rm -rf "$TMP"; }
+H2_PID=
+cleanup() { [ -z "$H2_PID" ] || kill "$H2_PID" 2>/dev/null; stop_emu; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -160,6 +161,50 @@ if want 1; then
     done
     unset SEEDREAM_CA_FILE
   else echo "bench: no openssl or no TLS emulator: section 1b skipped" >&2; fi
+  # 1c. HTTP/2 over TLS, the real API's protocol: nghttpx (Debian nghttp2-proxy) in front of a
+  # plain emulator that publishes its image URLs on the front. The floor is raw libcurl with
+  # PIPEWAIT (its 16 transfers share one connection, as seedream's do); raw libcurl with its
+  # defaults (a connection per transfer) is shown next to it.
+  NGHTTPX=$(command -v nghttpx || echo /usr/sbin/nghttpx)
+  H2_PORT=$("$LUA" -e 'local s = require("socket").bind("127.0.0.1", 0)
+    local _, port = s:getsockname() print(port) s:close()' 2>/dev/null)
+  if [ -x "$NGHTTPX" ] && [ -s "$TMP/cert.pem" ] && [ -n "$H2_PORT" ] &&
+     start_emu --public-url "https://127.0.0.1:$H2_PORT"; then
+    EMU_PORT=$(echo "$EMU_URL" | sed 's|.*:\([0-9]*\)/v1$|\1|')
+    # --conf=/dev/null: Debian's /etc/nghttpx/nghttpx.conf adds a frontend on port 3000
+    "$NGHTTPX" --conf=/dev/null --frontend="127.0.0.1,$H2_PORT" --backend="127.0.0.1,$EMU_PORT" \
+      --workers=1 --no-ocsp --errorlog-file=/dev/null --accesslog-file=/dev/null \
+      "$TMP/key.pem" "$TMP/cert.pem" > /dev/null 2>&1 &
+    H2_PID=$!
+    H2_URL="https://127.0.0.1:$H2_PORT/v1"
+    export SEEDREAM_CA_FILE="$TMP/cert.pem"
+    i=0
+    until "$OUT/raw_multi" "$H2_URL" "$KEY" 50 4 > /dev/null 2>&1 || [ $i -ge 50 ]; do
+      sleep 0.1; i=$((i + 1))
+    done
+    "$OUT/raw_multi" "$H2_URL" "$KEY" 200 16 pipewait > /dev/null 2>&1 ||
+      { fail tasks_h2; echo "bench: nghttpx on port $H2_PORT does not answer" >&2; REPS_H2=0; }
+    r=0
+    while [ $r -lt "${REPS_H2:-$REPS}" ]; do
+      timed raw_nomux_h2.jsonl raw_nomux_h2 "$OUT/raw_multi" "$H2_URL" "$KEY" 1000 16 \
+        || fail tasks_h2
+      timed raw_h2.jsonl raw_h2 "$OUT/raw_multi" "$H2_URL" "$KEY" 1000 16 pipewait \
+        || fail tasks_h2
+      timed raw_sdopts_h2.jsonl raw_sdopts_h2 "$OUT/raw_multi" "$H2_URL" "$KEY" 1000 16 sdopts \
+        || fail tasks_h2
+      timed core_http_h2.jsonl core_http_h2 "$OUT/core_http" "$H2_URL" "$KEY" 1000 16 \
+        || fail tasks_h2
+      timed lua_floor_h2.jsonl lua_floor_h2 "$LUA" bench/lua_floor.lua "$H2_URL" "$KEY" \
+        1000 16 || fail tasks_h2
+      timed tasks_h2.jsonl seedream_h2 "$LUA" bench/tasks.lua "$H2_URL" "$KEY" 1000 16 \
+        || fail tasks_h2
+      r=$((r + 1))
+    done
+    kill "$H2_PID" 2>/dev/null
+    wait "$H2_PID" 2>/dev/null
+    H2_PID=
+    unset SEEDREAM_CA_FILE
+  else echo "bench: no nghttpx (nghttp2-proxy) or no certificate: section 1c skipped" >&2; fi
 fi
 
 # 2. Peak RSS with 1,000 tasks in flight (emulator latency 3 s keeps them in flight).
