@@ -5,7 +5,7 @@
 # 127.0.0.1 is used: each section starts its own build/seedream-emulator on a free port and
 # stops it (by its pid) afterwards. Output: a table on stdout, the same figures as JSON in
 # build/bench/results.json, the raw JSON lines of every program in build/bench/*.jsonl.
-# Takes 30-40 s on 2 cores; see bench/README.md for what each section measures.
+# Takes about 75 s on 2 cores; see bench/README.md for what each section measures.
 #
 # Environment: LUA (lua5.4), CC (cc), BENCH_REPS (7: runs of each program of benchmark 1,
 # interleaved; the best and the median are reported), BENCH_ONLY (e.g. "1 3": run only those sections).
