@@ -107,6 +107,30 @@ timed() {
   return $rc
 }
 
+# run_five SUFFIX URL [h2]: benchmark 1's five programs, REPS interleaved runs of each, into
+# <name>SUFFIX.jsonl. With h2 the floor (raw) multiplexes (PIPEWAIT) like seedream's transport,
+# and raw libcurl with its defaults (a connection per transfer) runs as raw_nomux.
+run_five() {
+  sfx=$1 url=$2 mode=
+  [ "${3:-}" = h2 ] && mode=pipewait
+  r=0
+  while [ $r -lt "$REPS" ]; do
+    if [ -n "$mode" ]; then
+      timed "raw_nomux$sfx.jsonl" "raw_nomux$sfx" "$OUT/raw_multi" "$url" "$KEY" 1000 16 \
+        || return 1
+    fi
+    # $mode unquoted: no argument at all when empty
+    timed "raw$sfx.jsonl" "raw$sfx" "$OUT/raw_multi" "$url" "$KEY" 1000 16 $mode || return 1
+    timed "raw_sdopts$sfx.jsonl" "raw_sdopts$sfx" "$OUT/raw_multi" "$url" "$KEY" 1000 16 sdopts \
+      || return 1
+    timed "core_http$sfx.jsonl" "core_http$sfx" "$OUT/core_http" "$url" "$KEY" 1000 16 || return 1
+    timed "lua_floor$sfx.jsonl" "lua_floor$sfx" "$LUA" bench/lua_floor.lua "$url" "$KEY" 1000 16 \
+      || return 1
+    timed "tasks$sfx.jsonl" "seedream$sfx" "$LUA" bench/tasks.lua "$url" "$KEY" 1000 16 || return 1
+    r=$((r + 1))
+  done
+}
+
 T0=$(date +%s)
 echo "seedream benchmarks: sections $ONLY (build/bench/results.json) ..." >&2
 
@@ -126,17 +150,7 @@ if want 1; then
     # one untimed pass of each first: the emulator's tables and both programs' files warm
     "$OUT/raw_multi" "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
     "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
-    r=0
-    while [ $r -lt "$REPS" ]; do
-      timed raw.jsonl raw "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 || fail tasks
-      timed raw_sdopts.jsonl raw_sdopts "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 sdopts \
-        || fail tasks
-      timed core_http.jsonl core_http "$OUT/core_http" "$EMU_URL" "$KEY" 1000 16 || fail tasks
-      timed lua_floor.jsonl lua_floor "$LUA" bench/lua_floor.lua "$EMU_URL" "$KEY" 1000 16 \
-        || fail tasks
-      timed tasks.jsonl seedream "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 1000 16 || fail tasks
-      r=$((r + 1))
-    done
+    run_five "" "$EMU_URL" || fail tasks
   else fail tasks; fi
   # 1b. The same five over HTTPS, for comparison (the real API is TLS): a throwaway
   # certificate for 127.0.0.1, trusted through SEEDREAM_CA_FILE by every program.
@@ -146,19 +160,7 @@ if want 1; then
      start_emu --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"; then
     export SEEDREAM_CA_FILE="$TMP/cert.pem"
     "$OUT/raw_multi" "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
-    r=0
-    while [ $r -lt "$REPS" ]; do
-      timed raw_tls.jsonl raw_tls "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 || fail tasks_tls
-      timed raw_sdopts_tls.jsonl raw_sdopts_tls "$OUT/raw_multi" "$EMU_URL" "$KEY" 1000 16 \
-        sdopts || fail tasks_tls
-      timed core_http_tls.jsonl core_http_tls "$OUT/core_http" "$EMU_URL" "$KEY" 1000 16 \
-        || fail tasks_tls
-      timed lua_floor_tls.jsonl lua_floor_tls "$LUA" bench/lua_floor.lua "$EMU_URL" "$KEY" \
-        1000 16 || fail tasks_tls
-      timed tasks_tls.jsonl seedream_tls "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 1000 16 \
-        || fail tasks_tls
-      r=$((r + 1))
-    done
+    run_five _tls "$EMU_URL" || fail tasks_tls
     unset SEEDREAM_CA_FILE
   else echo "bench: no openssl or no TLS emulator: section 1b skipped" >&2; fi
   # 1c. HTTP/2 over TLS, the real API's protocol: nghttpx (Debian nghttp2-proxy) in front of a
@@ -182,24 +184,12 @@ if want 1; then
     until "$OUT/raw_multi" "$H2_URL" "$KEY" 50 4 > /dev/null 2>&1 || [ $i -ge 50 ]; do
       sleep 0.1; i=$((i + 1))
     done
-    "$OUT/raw_multi" "$H2_URL" "$KEY" 200 16 pipewait > /dev/null 2>&1 ||
-      { fail tasks_h2; echo "bench: nghttpx on port $H2_PORT does not answer" >&2; REPS_H2=0; }
-    r=0
-    while [ $r -lt "${REPS_H2:-$REPS}" ]; do
-      timed raw_nomux_h2.jsonl raw_nomux_h2 "$OUT/raw_multi" "$H2_URL" "$KEY" 1000 16 \
-        || fail tasks_h2
-      timed raw_h2.jsonl raw_h2 "$OUT/raw_multi" "$H2_URL" "$KEY" 1000 16 pipewait \
-        || fail tasks_h2
-      timed raw_sdopts_h2.jsonl raw_sdopts_h2 "$OUT/raw_multi" "$H2_URL" "$KEY" 1000 16 sdopts \
-        || fail tasks_h2
-      timed core_http_h2.jsonl core_http_h2 "$OUT/core_http" "$H2_URL" "$KEY" 1000 16 \
-        || fail tasks_h2
-      timed lua_floor_h2.jsonl lua_floor_h2 "$LUA" bench/lua_floor.lua "$H2_URL" "$KEY" \
-        1000 16 || fail tasks_h2
-      timed tasks_h2.jsonl seedream_h2 "$LUA" bench/tasks.lua "$H2_URL" "$KEY" 1000 16 \
-        || fail tasks_h2
-      r=$((r + 1))
-    done
+    if "$OUT/raw_multi" "$H2_URL" "$KEY" 200 16 pipewait > /dev/null 2>&1; then
+      run_five _h2 "$H2_URL" h2 || fail tasks_h2
+    else
+      fail tasks_h2
+      echo "bench: nghttpx on port $H2_PORT does not answer" >&2
+    fi
     kill "$H2_PID" 2>/dev/null
     wait "$H2_PID" 2>/dev/null
     H2_PID=
