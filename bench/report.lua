@@ -342,6 +342,28 @@ if #pinned + #shared > 0 then
   p("   machine when the emulator's rendering competes with the game for a core)")
 end
 
+local first = lines("tls_first.jsonl")
+if #first > 0 then
+  local by = { curl = {}, seedream = {} }
+  for _, v in ipairs(first) do
+    if by[v.mode] then by[v.mode][#by[v.mode] + 1] = v end
+  end
+  local c, s = median(by.curl, "worst_step_ms"), median(by.seedream, "worst_step_ms")
+  results.tls_first = { curl = by.curl, seedream = by.seedream,
+                        median_worst_step_ms_curl = c and c.worst_step_ms,
+                        median_worst_step_ms_seedream = s and s.worst_step_ms }
+  p("")
+  p("6b. A process's first TLS connection: CPU of the longest non-blocking step (median of %d)",
+    #by.seedream)
+  p("   %-40s %8s %8s", "", "step", "total")
+  if c then p("   %-40s %5.1f ms %5.1f ms", "libcurl defaults (the CA bundle)", c.worst_step_ms, c.total_ms) end
+  if s then
+    p("   %-40s %5.1f ms %5.1f ms", "seedream (the hashed CA directory)", s.worst_step_ms, s.total_ms)
+  end
+  p("   (the system does not trust the emulator's test certificate: the handshake fails after")
+  p("   the trust store was read, which is the part that differs; later connections reuse it)")
+end
+
 p("")
 p("total %s s%s; JSON: %s/results.json", seconds or "?", failed ~= "" and ("; FAILED:" .. failed) or "",
   dir)

@@ -90,6 +90,8 @@ $CC $CFLAGS_B -o "$OUT/core_http" bench/core_http.c build/libseedream_core.a -lc
   || { echo "bench: cannot build bench/core_http.c" >&2; exit 1; }
 $CC $CFLAGS_B -o "$OUT/b64" bench/b64.c build/libseedream_core.a -lcurl -luuid \
   || { echo "bench: cannot build bench/b64.c" >&2; exit 1; }
+$CC $CFLAGS_B -o "$OUT/tls_first" bench/tls_first.c build/libseedream_core.a -lcurl -luuid \
+  || { echo "bench: cannot build bench/tls_first.c" >&2; exit 1; }
 TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # CPU ticks (user+sys) the running emulator has used so far.
@@ -243,6 +245,17 @@ if want 6; then
         "$LUA" examples/game_loop.lua 5 json || fail game
     done
   else fail game; fi
+  # 6b. A process's first TLS connection, inside one non-blocking step: the trust store is
+  # read then (a throwaway certificate the system does not trust; see bench/tls_first.c).
+  if command -v openssl > /dev/null 2>&1 &&
+     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key6.pem" -out "$TMP/cert6.pem" \
+       -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1 &&
+     start_emu --tls-cert "$TMP/cert6.pem" --tls-key "$TMP/key6.pem"; then
+    for _ in 1 2 3 4 5; do
+      emit tls_first.jsonl "$OUT/tls_first" "${EMU_URL%/v1}/health" curl || fail tls_first
+      emit tls_first.jsonl "$OUT/tls_first" "${EMU_URL%/v1}/health" seedream || fail tls_first
+    done
+  else fail tls_first; fi
   stop_emu
 fi
 

@@ -72,6 +72,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sd_file.h"
 #include "sd_version.h"
 
 #define SD_RETRY_AFTER_MAX_MS 120000L
@@ -183,8 +184,11 @@ static int configure(sd_http *h, sd_xfer *x) {
   /* "gzip" rather than "": "" would rebuild curl's list at every setopt */
   SET(CURLOPT_ACCEPT_ENCODING, x->gzip ? "gzip" : (const char *)NULL);
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
-  /* only when given: NULL would not restore the default bundle but disable it */
+  /* Trust: ca_file and/or ca_dir. Without a ca_file the bundle is dropped (NULL) for the
+   * hashed directory, which holds the same certificates and is read one issuer at a time. */
   if (h->ca_file) SET(CURLOPT_CAINFO, h->ca_file);
+  else if (h->ca_dir) SET(CURLOPT_CAINFO, (const char *)NULL);
+  if (h->ca_dir) SET(CURLOPT_CAPATH, h->ca_dir);
   SET(CURLOPT_TCP_KEEPALIVE, 1L); /* synchronous generations hold a connection idle */
   SET(CURLOPT_TCP_KEEPIDLE, 30L);
   SET(CURLOPT_TCP_KEEPINTVL, 15L);
@@ -466,6 +470,26 @@ static int dispatch(sd_http *h, sd_error *err) {
 
 /* ---- public API ------------------------------------------------------------------- */
 
+/* curl's default CA directory when it is a hashed one (see sd_http_config.ca_dir): *out is
+ * a copy, or NULL (curl's defaults then, bundle included). -1 only when out of memory. */
+static int system_ca_dir(char **out) {
+  *out = NULL;
+#if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAPATH */
+  int rc = 0;
+  char *dir = NULL;               /* owned by e: copied before e goes */
+  CURL *e = curl_easy_init();
+  if (e && curl_easy_getinfo(e, CURLINFO_CAPATH, &dir) == CURLE_OK && dir &&
+      sd_dir_has_cert_hashes(dir) && !(*out = strdup(dir)))
+    rc = -1;
+  if (e) curl_easy_cleanup(e);
+  return rc;
+#else
+  return 0;
+#endif
+}
+
+const char *sd_http_ca_dir(const sd_http *h) { return h ? h->ca_dir : NULL; }
+
 void sd_http_config_defaults(sd_http_config *c) {
   memset(c, 0, sizeof *c);   /* a field added later is 0 / NULL, not stack garbage */
   c->connect_timeout_ms = 10000;
@@ -510,6 +534,8 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   h->cfg.user_agent = h->ua_line + sizeof "User-Agent: " - 1;
   if (cfg.ca_file && !(h->ca_file = strdup(cfg.ca_file))) goto nomem;
   h->cfg.ca_file = h->ca_file;
+  if (cfg.ca_dir ? !(h->ca_dir = strdup(cfg.ca_dir)) : system_ca_dir(&h->ca_dir) != 0) goto nomem;
+  h->cfg.ca_dir = h->ca_dir;
   int fail = 0;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sdh_on_socket) != CURLM_OK;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, (void *)h) != CURLM_OK;
@@ -581,6 +607,7 @@ void sd_http_free(sd_http *h) {
   free(h->ready);
   free(h->ua_line);
   free(h->ca_file);
+  free(h->ca_dir);
   free(h);
 }
 

@@ -71,6 +71,7 @@ struct sd_http {
   sd_http_config cfg;
   char *ua_line;               /* "User-Agent: ..." */
   char *ca_file;               /* copy of cfg.ca_file, or NULL */
+  char *ca_dir;                /* cfg.ca_dir or the system's hashed CA directory, or NULL */
   uint64_t next_id;
   sd_xfer **buckets;           /* live transfers by id */
   size_t nbuckets, nlive;

@@ -46,7 +46,7 @@ end
 -- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing),
 -- `journal` (an object with lookup(key) / submitted(task) / finished(task), see
 -- seedream.run_dir: it makes runs resumable), `ca_file` (default `SEEDREAM_CA_FILE`: a PEM
--- file of CA certificates to trust instead of the system's, e.g. a company proxy's).
+-- file of CA certificates to trust besides the system's CA directory, e.g. a company proxy's).
 -- @return client, or `nil, err`
 function M.new(o)
   o = o or {}

@@ -37,7 +37,7 @@ static long get_opt_ms(lua_State *L, int t, const char *key, long dflt) {
 }
 
 /* core.http{ connect_timeout=, timeout=, retries=, backoff=, backoff_max=,
- *            max_connections=, user_agent=, ca_file= } -> Http | nil, err */
+ *            max_connections=, user_agent=, ca_file=, ca_dir= } -> Http | nil, err */
 int lsd_http_new(lua_State *L) {
   sd_http_config cfg;
   sd_error err;
@@ -57,6 +57,8 @@ int lsd_http_new(lua_State *L) {
     if (ua) cfg.user_agent = ua;
     lua_getfield(L, 1, "ca_file");
     cfg.ca_file = lua_tostring(L, -1); /* the same: alive until sd_http_new copied it */
+    lua_getfield(L, 1, "ca_dir");
+    cfg.ca_dir = lua_tostring(L, -1);
   }
   u = (lsd_http *)lua_newuserdatauv(L, sizeof *u, 0);
   u->h = NULL;
@@ -187,7 +189,9 @@ static int http_stats(lua_State *L) {
   lsd_http *u = check_http(L);
   sd_http_stats s;
   sd_http_get_stats(u->h, &s);
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, sd_http_ca_dir(u->h));   /* nil: curl's default trust (a bundle) */
+  lua_setfield(L, -2, "ca_dir");
   lua_pushinteger(L, (lua_Integer)s.started);
   lua_setfield(L, -2, "started");
   lua_pushinteger(L, (lua_Integer)s.finished);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "http_server.h"
+#include "sd_file.h"
 
 /* ---- tests ------------------------------------------------------------------------ */
 
@@ -58,6 +59,24 @@ static void test_validation(void) {
   sd_http_free(h2);
   sd_http_free(h);
   sd_http_free(NULL);
+
+  /* ca_dir: copied as given; by default the system's CA directory when it is a hashed one
+   * (Debian's /etc/ssl/certs, curl's default CA path here), so that the first handshake does
+   * not parse the whole bundle */
+  sd_http_config_defaults(&c);
+  CHECK(c.ca_dir == NULL);
+  char *cadir = strdup("/tmp/seedream-no-such-ca-dir");
+  c.ca_dir = cadir;
+  h2 = sd_http_new(&c, &err);
+  free(cadir);
+  CHECK_STR(sd_http_ca_dir(h2), "/tmp/seedream-no-such-ca-dir");
+  sd_http_free(h2);
+  sd_http_config_defaults(&c);
+  h2 = sd_http_new(&c, &err);
+  if (sd_dir_has_cert_hashes("/etc/ssl/certs")) CHECK_STR(sd_http_ca_dir(h2), "/etc/ssl/certs");
+  else CHECK(sd_http_ca_dir(h2) == NULL);
+  sd_http_free(h2);
+  CHECK(sd_http_ca_dir(NULL) == NULL);
 }
 
 static void test_post_roundtrip(void) {
