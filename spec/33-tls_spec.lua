@@ -180,6 +180,33 @@ describe("HTTP/2 over TLS", function()
     assert.are.equal(1, s.http_connects)
   end)
 
+  -- Proxies and load balancers drop HTTP/2 connections (restarts, GOAWAY): the requests on
+  -- them fail together. Each is sent again with its taskUUID; the server, which has most
+  -- of them already, answers conflictTaskUUID and they are polled: nothing charged twice.
+  it("survives the front going away with every request in flight", function()
+    local port = h.free_port()
+    local slow = h.emulator("--latency-ms 1000 --public-url https://127.0.0.1:" .. port)
+    local key = dir .. "/key.pem"
+    local f = h.h2_front(slow, port, cert, key)
+    local c = slow:client { url = f.url, ca_file = cert, max_in_flight = 8 }
+    local tasks = {}
+    for i = 1, 8 do tasks[i] = assert(c:submit(h.req { positivePrompt = "dropped " .. i })) end
+    repeat c:step(0.02) until slow:stats().tasks == 8     -- all 8 reached the emulator
+    f.stop()
+    f = h.h2_front(slow, port, cert, key)
+    local results, errs = seedream.wait_all(tasks)
+    local s = c:stats()
+    c:close()
+    local st = slow:stats()
+    f.stop()
+    slow:stop()
+    for i = 1, 8 do assert(results[i], tostring(errs[i])) end
+    assert.are.equal(8, st.tasks_charged)                -- once each
+    assert.are.equal(8, st.duplicates)                    -- every retry found its task
+    assert.are.equal(8, s.http_retries)
+    assert.are.equal(2, s.http_connects)                  -- the lost one and its successor
+  end)
+
   it("submits and polls async tasks over it", function()
     local before = emu:stats()
     local c = client {}
