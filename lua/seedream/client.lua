@@ -149,6 +149,12 @@ end
 -- The request as sent: client defaults applied, references resolved (a shallow copy when
 -- anything changes).
 function Client:_resolve(req)
+  -- the common request: no references, nothing to fill in (checked before any call)
+  if req.referenceImages == nil and req.inputs == nil
+     and not (self.delivery and req.deliveryMethod == nil)
+     and not (self.budget and req.includeCost == nil) then
+    return req
+  end
   local delivery = self.delivery and req.deliveryMethod == nil
   local cost = self.budget and req.includeCost == nil
   local top = resolve_refs(req.referenceImages)
@@ -490,7 +496,7 @@ function Client:_on_finish(task)
     task.counted = false
     self.inflight = self.inflight - 1
   end
-  self:_stop_polling(task)
+  if self.n_polling > 0 then self:_stop_polling(task) end
   if self.active[task] then
     self.active[task] = nil
     self.n_active = self.n_active - 1

@@ -12,17 +12,21 @@ Task.__name = "seedream.Task"
 
 local FINAL = { done = true, failed = true, cancelled = true }
 
--- Every submit makes one: all fields in one constructor (no rehash as they are added), and
--- the list of waiting coroutines only once something waits.
+-- Every submit makes one: the fields every task has in one constructor, sized for them and
+-- the two a send adds (http_id, counted): 14 fit the 16 slots Lua allocates, no rehash. The
+-- optional ones (usually nil) are set only when given, so they take no slot.
 function Task.new(client, req, body, uuid, max_images, key, opts)
-  return setmetatable({
+  local t = setmetatable({
     client = client, request = req, body = body, taskUUID = uuid, max_images = max_images,
-    key = key, delivery = req.deliveryMethod or "sync", format = req.outputFormat or "JPG",
+    delivery = req.deliveryMethod or "sync", format = req.outputFormat or "JPG",
     status = "queued", cost = 0, deadline = 0, _images = {},
     -- images come inside the answer (base64): a large answer, worth asking gzip for
     inline = req.outputType == "base64Data" or req.outputType == "dataURI",
-    on_image = opts.on_image, timeout = opts.timeout,
   }, Task)
+  if key then t.key = key end
+  if opts.on_image then t.on_image = opts.on_image end
+  if opts.timeout then t.timeout = opts.timeout end
+  return t
 end
 
 function Task:__tostring()
@@ -74,7 +78,7 @@ function Task:_add_image(item)
   if type(img.cost) == "number" then self.cost = self.cost + img.cost end
   self.client:_on_image(self, img)
   if self.on_image then self:_on_error(self.on_image, img, self) end
-  self:_wake()
+  if self._waiters then self:_wake() end
   return true
 end
 
@@ -88,7 +92,7 @@ function Task:_finish(err, status)
   end
   self.status = status or (err and "failed" or "done")
   self.client:_on_finish(self)
-  self:_wake()
+  if self._waiters then self:_wake() end
 end
 
 --- Waits until the task is done and returns `task:result()`. Inside a coroutine of
