@@ -20,8 +20,8 @@
  * bearer value (the last one is cached; a line lives while transfers use it).
  *
  * Protocols. https: HTTP/2 when ALPN offers it, PIPEWAIT so that concurrent requests
- * share one connection. http: HTTP/1.1, and at most max_connections such transfers are
- * handed to curl at once; the others wait in an O(1) FIFO here (see h1_full). Accept-
+ * share one connection. http: HTTP/1.1. How many transfers curl gets at once is decided
+ * here (see admission_cap); the others wait in an O(1) FIFO per class. Accept-
  * Encoding: gzip is sent only when the caller asks (large JSON answers with inline images);
  * image files are compressed already, and small answers gain nothing from it.
  *
@@ -249,47 +249,61 @@ static void attempt_reset(sd_xfer *x) {
   x->done.message[0] = '\0';
 }
 
-/* Admission control for cleartext transfers. They are HTTP/1.1 (one transfer per
- * connection), so at most max_connections of them can run; the rest wait in our FIFO
- * instead of curl's pending list. With the socket API curl hands a freed connection to
- * its own pending transfers first, so every transfer added later would run connection
- * setup (URL parse, proxy lookup), fail, park, and run it again: that doubled curl's work
- * per request at 100 in flight on 16 connections. TLS transfers go straight to curl: with
- * HTTP/2 one connection carries ~100 streams, and curl's own limit stays the safety net.
+/* Admission control: how many transfers of a class (0 cleartext, 1 TLS) curl gets at once;
+ * the rest wait in our FIFO for that class instead of curl's pending list.
+ *   Cleartext is HTTP/1.1, a transfer per connection: at most max_connections. With the
+ *   socket API curl hands a freed connection to its own pending transfers first, so every
+ *   transfer added past the limit would run connection setup (URL parse, proxy lookup),
+ *   fail, park, and run it again: that doubled curl's work per request at 100 in flight on
+ *   16 connections.
+ *   TLS is HTTP/2 when the server offers it: streams on one connection, up to the server's
+ *   limit, at least 100 by RFC 9113's advice (nghttpx 100, nginx 128, Cloudflare 256). Past
+ *   it, curl 7.88 opened a new connection for every extra transfer instead of waiting for
+ *   the second one (200 at once made 101 TLS handshakes, 1,000 about 700), so at most
+ *   SD_H2_STREAMS go to curl. Once a TLS answer shows HTTP/1.1 (a server without h2), TLS
+ *   counts like cleartext.
  * A queued attempt's timeout starts when it leaves the queue. */
-static int h1_full(const sd_http *h) {
-  return h->cfg.max_connections > 0 && h->h1_running >= (size_t)h->cfg.max_connections;
+#define SD_H2_STREAMS 100
+
+static int xfer_class(const sd_xfer *x) { return x->h1 ? 0 : 1; }
+
+static int admission_full(const sd_http *h, int cls) {
+  long max = h->cfg.max_connections;
+  if (cls == 1 && !h->tls_h1) return h->running[1] >= SD_H2_STREAMS;
+  return max > 0 && h->running[cls] >= (size_t)max;
 }
 
 static int multi_add(sd_http *h, sd_xfer *x) {
   if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) return -1;
   x->state = X_RUNNING;
-  if (x->h1) h->h1_running++;
+  h->running[xfer_class(x)]++;
   return 0;
 }
 
 static void multi_remove(sd_http *h, sd_xfer *x) {
   curl_multi_remove_handle(h->multi, x->easy);
-  if (x->h1) h->h1_running--;
+  h->running[xfer_class(x)]--;
 }
 
 static void queue_unlink(sd_http *h, sd_xfer *x) {
+  int c = xfer_class(x);
   if (x->qprev) x->qprev->qnext = x->qnext;
-  else h->queue_head = x->qnext;
+  else h->queue_head[c] = x->qnext;
   if (x->qnext) x->qnext->qprev = x->qprev;
-  else h->queue_tail = x->qprev;
+  else h->queue_tail[c] = x->qprev;
   x->qnext = x->qprev = NULL;
 }
 
 static int attempt_start(sd_http *h, sd_xfer *x) {
   attempt_reset(x);
   x->done.attempts++;
-  if (x->h1 && (h->queue_head || h1_full(h))) {
+  int c = xfer_class(x);
+  if (h->queue_head[c] || admission_full(h, c)) {
     x->qnext = NULL;
-    x->qprev = h->queue_tail;
-    if (h->queue_tail) h->queue_tail->qnext = x;
-    else h->queue_head = x;
-    h->queue_tail = x;
+    x->qprev = h->queue_tail[c];
+    if (h->queue_tail[c]) h->queue_tail[c]->qnext = x;
+    else h->queue_head[c] = x;
+    h->queue_tail[c] = x;
     x->state = X_QUEUED;
     return 0;
   }
@@ -372,6 +386,11 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
   if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
     h->stats.connects += (uint64_t)nconn;
+  long version = 0;
+  if (!x->h1 && !h->tls_h1 && status > 0 &&
+      curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
+      (version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1))
+    h->tls_h1 = 1;                 /* no HTTP/2 here: a connection per TLS transfer */
   x->done.status = status;
   int retry = x->fail == SD_OK &&
               (rc == CURLE_OK ? is_retryable_status(status) : is_retryable_curl(rc));
@@ -407,12 +426,14 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
   finish(h, x, code, rc);
 }
 
-/* Moves queued cleartext transfers into the multi while connections are free. */
+/* Moves queued transfers into the multi while their class has room. */
 static void pump(sd_http *h) {
-  while (h->queue_head && !h1_full(h)) {
-    sd_xfer *x = h->queue_head;
-    queue_unlink(h, x);
-    if (multi_add(h, x) != 0) finish(h, x, SD_ENETWORK, CURLE_FAILED_INIT);
+  for (int c = 0; c < 2; c++) {
+    while (h->queue_head[c] && !admission_full(h, c)) {
+      sd_xfer *x = h->queue_head[c];
+      queue_unlink(h, x);
+      if (multi_add(h, x) != 0) finish(h, x, SD_ENETWORK, CURLE_FAILED_INIT);
+    }
   }
 }
 

@@ -78,8 +78,12 @@ struct sd_http {
   sd_xfer **heap;              /* waiting retries, min-heap by retry_at */
   size_t nheap, capheap;
   sd_xfer *done_head, *done_tail;
-  sd_xfer *queue_head, *queue_tail; /* cleartext transfers waiting for a connection */
-  size_t h1_running;
+  /* Admission (sd_http.c): transfers waiting for room, by class (cleartext, TLS), and how
+   * many of each class curl has. */
+  sd_xfer *queue_head[2], *queue_tail[2];
+  size_t running[2];
+  int tls_h1;                  /* a TLS answer came over HTTP/1.x: TLS transfers need a
+                                * connection each, like cleartext ones */
   struct pollfd *pfd;          /* sockets curl watches */
   size_t npfd, cappfd;
   int *fdpos;                  /* fd -> index in pfd + 1; 0: absent */

@@ -105,6 +105,26 @@ describe("HTTPS", function()
     assert.truthy(refused.message:lower():find("certificate"), refused.message)
   end)
 
+  -- Over TLS at most 100 requests go to libcurl at once (HTTP/2's usual stream limit, see
+  -- the next block) until an answer shows a server without HTTP/2; then, as over plain
+  -- HTTP, as many as there are connections.
+  it("runs more than 100 requests at once on a TLS server without HTTP/2", function()
+    local slow = h.emulator(("--latency-ms 400 --tls-cert %s --tls-key %s/key.pem")
+      :format(cert, dir))
+    local c = slow:client { ca_file = cert, max_in_flight = 150 }
+    local tasks = {}
+    for i = 1, 300 do tasks[i] = assert(c:submit(h.req { positivePrompt = "h1 " .. i })) end
+    local most = 0
+    while c:step(0.02) > 0 do
+      local now = slow:stats().in_flight
+      if now > most then most = now end
+    end
+    c:close()
+    slow:stop()
+    for i = 1, 300 do assert.is_true(tasks[i]:done() and tasks[i]:result() ~= nil) end
+    assert.is_true(most > 100, "at most " .. most .. " in flight")
+  end)
+
   it("names an unreadable CA file when the client is made", function()
     local client, err = seedream.client { api_key = h.KEY, url = emu.url,
                                           ca_file = dir .. "/missing.pem" }
@@ -177,6 +197,17 @@ describe("HTTP/2 over TLS", function()
     assert.are.equal(3, st.image_gets)
     assert.are.equal(0, st.image_gets_with_auth)     -- the API's own host, still no key
     -- HTTP/1.1 would have needed 16 connections for 16 requests at once
+    assert.are.equal(1, s.http_connects)
+  end)
+
+  -- An HTTP/2 server takes about 100 streams on a connection (nghttpx: 100). Past them,
+  -- libcurl opened a connection per extra request (a TLS handshake each: 200 sync tasks at
+  -- once made 101 connections, 1,000 made ~700); the transport now keeps the rest waiting.
+  it("keeps 200 sync tasks at once to one connection", function()
+    local c = client { max_in_flight = 200 }
+    run_all(c, 200, {}, 1)
+    local s = c:stats()
+    c:close()
     assert.are.equal(1, s.http_connects)
   end)
 
