@@ -21,7 +21,7 @@
  *
  * Protocols. https: HTTP/2 when ALPN offers it, PIPEWAIT so that concurrent requests
  * share one connection. http: HTTP/1.1. How many transfers curl gets at once is decided
- * here (see admission_cap); the others wait in an O(1) FIFO per class. Accept-
+ * here (see admission_full); the others wait in an O(1) FIFO per class. Accept-
  * Encoding: gzip is sent only when the caller asks (large JSON answers with inline images);
  * image files are compressed already, and small answers gain nothing from it.
  *
@@ -555,7 +555,8 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   h->cfg.user_agent = h->ua_line + sizeof "User-Agent: " - 1;
   if (cfg.ca_file && !(h->ca_file = strdup(cfg.ca_file))) goto nomem;
   h->cfg.ca_file = h->ca_file;
-  if (cfg.ca_dir ? !(h->ca_dir = strdup(cfg.ca_dir)) : system_ca_dir(&h->ca_dir) != 0) goto nomem;
+  if (cfg.ca_dir ? !(h->ca_dir = strdup(cfg.ca_dir)) : system_ca_dir(&h->ca_dir) != 0)
+    goto nomem;
   h->cfg.ca_dir = h->ca_dir;
   int fail = 0;
   fail |= curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sdh_on_socket) != CURLM_OK;
@@ -567,7 +568,8 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
    * wave of answers drains it, connections were closed and reopened (over TLS, a handshake
    * each: 16 in flight made 20-40 connections per 1,000 requests under load). */
   if (cfg.max_connections > 0)
-    fail |= curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)cfg.max_connections) != CURLM_OK;
+    fail |= curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)cfg.max_connections) !=
+            CURLM_OK;
   fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK;
   fail |= curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK;
   if (fail) goto nomem;
