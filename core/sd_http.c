@@ -21,7 +21,7 @@
  *
  * Protocols. https: HTTP/2 when ALPN offers it, PIPEWAIT so that concurrent requests
  * share one connection. http: HTTP/1.1. How many transfers curl gets at once is decided
- * here (see admission_full); the others wait in an O(1) FIFO per class. Accept-
+ * here (see admission_cap); the others wait in an O(1) FIFO per class. Accept-
  * Encoding: gzip is sent only when the caller asks (large JSON answers with inline images);
  * image files are compressed already, and small answers gain nothing from it.
  *
@@ -267,10 +267,14 @@ static void attempt_reset(sd_xfer *x) {
 
 static int xfer_class(const sd_xfer *x) { return x->h1 ? 0 : 1; }
 
+/* How many transfers of class cls curl may have at once; 0: no limit. */
+static long admission_cap(const sd_http *h, int cls) {
+  return cls == 1 && !h->tls_h1 ? SD_H2_STREAMS : h->cfg.max_connections;
+}
+
 static int admission_full(const sd_http *h, int cls) {
-  long max = h->cfg.max_connections;
-  if (cls == 1 && !h->tls_h1) return h->running[1] >= SD_H2_STREAMS;
-  return max > 0 && h->running[cls] >= (size_t)max;
+  long cap = admission_cap(h, cls);
+  return cap > 0 && h->running[cls] >= (size_t)cap;
 }
 
 static int multi_add(sd_http *h, sd_xfer *x) {
@@ -805,6 +809,8 @@ long sd_http_timeout_ms(sd_http *h) {
 
 void sd_http_get_stats(const sd_http *h, sd_http_stats *out) {
   if (!out) return;
-  if (h) *out = h->stats;
-  else memset(out, 0, sizeof *out);
+  memset(out, 0, sizeof *out);
+  if (!h) return;
+  *out = h->stats;
+  out->tls_admit = admission_cap(h, 1);
 }

@@ -112,7 +112,12 @@ int sd_http_fds(sd_http *h, int *fds, int *events, int cap);
 long sd_http_timeout_ms(sd_http *h);
 
 /* Transfers started / finished / retried since creation, and connections opened. */
-typedef struct sd_http_stats { uint64_t started, finished, retries, connects; } sd_http_stats;
+/* tls_admit: how many TLS transfers curl may have at once now: 100 (HTTP/2 streams) until
+ * a TLS answer came over HTTP/1.x, then max_connections (0: no limit). */
+typedef struct sd_http_stats {
+  uint64_t started, finished, retries, connects;
+  long tls_admit;
+} sd_http_stats;
 void sd_http_get_stats(const sd_http *h, sd_http_stats *out);
 
 #endif

@@ -189,7 +189,7 @@ static int http_stats(lua_State *L) {
   lsd_http *u = check_http(L);
   sd_http_stats s;
   sd_http_get_stats(u->h, &s);
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   lua_pushstring(L, sd_http_ca_dir(u->h));   /* nil: curl's default trust (a bundle) */
   lua_setfield(L, -2, "ca_dir");
   lua_pushinteger(L, (lua_Integer)s.started);
@@ -200,6 +200,8 @@ static int http_stats(lua_State *L) {
   lua_setfield(L, -2, "retries");
   lua_pushinteger(L, (lua_Integer)s.connects);
   lua_setfield(L, -2, "connects");
+  lua_pushinteger(L, (lua_Integer)s.tls_admit);
+  lua_setfield(L, -2, "tls_admit");
   return 1;
 }
 

@@ -77,6 +77,13 @@ static void test_validation(void) {
   else CHECK(sd_http_ca_dir(h2) == NULL);
   sd_http_free(h2);
   CHECK(sd_http_ca_dir(NULL) == NULL);
+  /* TLS admission starts at HTTP/2's 100 streams (spec/33-tls_spec.lua sees it change) */
+  sd_http_stats st;
+  sd_http_get_stats(h2 = sd_http_new(&c, &err), &st);
+  CHECK_EQ_INT(st.tls_admit, 100);
+  sd_http_free(h2);
+  sd_http_get_stats(NULL, &st);
+  CHECK_EQ_INT(st.tls_admit, 0);
 }
 
 static void test_post_roundtrip(void) {
