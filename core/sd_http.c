@@ -55,9 +55,10 @@
  * which other users of libcurl/OpenSSL in the same host (another Lua module, the host
  * program) may still need; the OS reclaims it at exit (valgrind: "still reachable").
  *
- * Source layout. This file holds configuration of easy handles, the lifecycle of a
- * transfer (attempts, retries, completion, the done FIFO) and the public API;
- * sd_http_tables.c the live table, the retry heap and the socket bookkeeping;
+ * Source layout. This file holds the lifecycle of a transfer (admission, attempts,
+ * retries, completion, the done FIFO) and the public API; sd_http_easy.c the headers, the
+ * options of easy handles, their pool and the trust store; sd_http_tables.c the live
+ * table, the retry heap and the socket bookkeeping;
  * sd_http_sink.c the response sinks; sd_http_int.h the structures they share. */
 #include "sd_http.h"
 #include "sd_http_int.h"
@@ -72,12 +73,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sd_file.h"
 #include "sd_version.h"
 
 #define SD_RETRY_AFTER_MAX_MS 120000L
-#define SD_MAX_REDIRS 5L
-#define SD_AUTH_PREFIX "Authorization: Bearer "
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
@@ -85,11 +83,6 @@ static int64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void wipe(void *p, size_t n) { /* not optimised away */
-  volatile unsigned char *v = p;
-  while (n--) *v++ = 0;
 }
 
 /* "scheme://host:port/path" of url: no userinfo, query or fragment (they may hold
@@ -123,120 +116,6 @@ static int is_retryable_curl(CURLcode rc) {
     return 1;
   default:
     return 0;
-  }
-}
-
-/* ---- headers and easy handles ----------------------------------------------------- */
-
-static void auth_release(sd_auth *a) {
-  if (a && --a->refs == 0) {
-    wipe(a->line, a->len);
-    free(a);
-  }
-}
-
-/* The Authorization line for bearer, with one reference for the caller. */
-static sd_auth *auth_get(sd_http *h, const char *bearer) {
-  size_t plen = sizeof SD_AUTH_PREFIX - 1;
-  if (h->auth && strcmp(h->auth->line + plen, bearer) == 0) {
-    h->auth->refs++;
-    return h->auth;
-  }
-  size_t len = plen + strlen(bearer);
-  sd_auth *a = malloc(sizeof *a + len + 1);
-  if (!a) return NULL;
-  memcpy(a->line, SD_AUTH_PREFIX, plen);
-  memcpy(a->line + plen, bearer, len - plen + 1);
-  a->len = len;
-  a->refs = 2; /* the cache and the caller */
-  a->post_node = (struct curl_slist){.data = a->line, .next = h->post_hdrs};
-  a->get_node = (struct curl_slist){.data = a->line, .next = h->get_hdrs};
-  auth_release(h->auth);
-  h->auth = a;
-  return a;
-}
-
-static int configure(sd_http *h, sd_xfer *x) {
-  CURL *e = x->easy;
-  int bad = 0;
-#define SET(opt, val) bad |= curl_easy_setopt(e, opt, val) != CURLE_OK
-  SET(CURLOPT_URL, x->url);
-  SET(CURLOPT_PRIVATE, (void *)x);
-  SET(CURLOPT_WRITEFUNCTION, sdh_on_write);
-  SET(CURLOPT_WRITEDATA, (void *)x);
-  SET(CURLOPT_HEADERFUNCTION, sdh_on_header);
-  SET(CURLOPT_HEADERDATA, (void *)x);
-  SET(CURLOPT_ERRORBUFFER, x->errbuf);
-  SET(CURLOPT_NOSIGNAL, 1L);
-  SET(CURLOPT_SHARE, h->share);
-  SET(CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms);
-  SET(CURLOPT_TIMEOUT_MS, x->timeout_ms);
-  if (!x->h1) { /* h2 if ALPN offers it; wait to multiplex */
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    SET(CURLOPT_PIPEWAIT, 1L);
-  } else {
-    /* Cleartext is HTTP/1.1 anyway under 2TLS, but curl 7.88 would still count it as
-     * "may multiplex" and, with PIPEWAIT, park every new transfer until the first one on
-     * the host has *finished* (the h1 verdict from a response does not wake pending
-     * transfers; the ALPN verdict does). So plain http asks for 1.1 outright. */
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-  }
-  /* "gzip" rather than "": "" would rebuild curl's list at every setopt */
-  SET(CURLOPT_ACCEPT_ENCODING, x->gzip ? "gzip" : (const char *)NULL);
-  SET(CURLOPT_PROTOCOLS_STR, "http,https");
-  /* Trust: ca_file and/or ca_dir. Without a ca_file the bundle is dropped (NULL) for the
-   * hashed directory, which holds the same certificates and is read one issuer at a time. */
-  if (h->ca_file) SET(CURLOPT_CAINFO, h->ca_file);
-  else if (h->ca_dir) SET(CURLOPT_CAINFO, (const char *)NULL);
-  if (h->ca_dir) SET(CURLOPT_CAPATH, h->ca_dir);
-  SET(CURLOPT_TCP_KEEPALIVE, 1L); /* synchronous generations hold a connection idle */
-  SET(CURLOPT_TCP_KEEPIDLE, 30L);
-  SET(CURLOPT_TCP_KEEPINTVL, 15L);
-  if (x->method == SD_HTTP_POST) {
-    SET(CURLOPT_HTTPHEADER, x->auth ? &x->auth->post_node : h->post_hdrs);
-    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
-    SET(CURLOPT_POSTFIELDS, x->body);
-  } else {
-    SET(CURLOPT_HTTPGET, 1L);
-    SET(CURLOPT_HTTPHEADER, x->auth ? &x->auth->get_node : h->get_hdrs);
-  }
-  if (x->method == SD_HTTP_GET && !x->auth) {
-    SET(CURLOPT_FOLLOWLOCATION, 1L);
-    SET(CURLOPT_MAXREDIRS, SD_MAX_REDIRS);
-    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  } else {
-    SET(CURLOPT_FOLLOWLOCATION, 0L); /* the bearer never leaves its URL */
-  }
-#undef SET
-  return bad ? -1 : 0;
-}
-
-/* Transfers of one kind (method, with or without the bearer, cleartext or TLS) get the same
- * options from configure(), which sets every option it uses each time. A pooled handle of
- * the same kind is therefore reused as it is; one of another kind is curl_easy_reset
- * first, so no option of a POST with the bearer (its headers) outlives it into a download.
- * This skips a reset and ~25 option copies per API call, the common case. */
-static int xfer_kind(const sd_xfer *x) {
-  return (int)x->method * 4 + (x->auth ? 2 : 0) + (x->h1 ? 1 : 0);
-}
-
-static CURL *easy_get(sd_http *h, int kind) {
-  if (!h->npool) return curl_easy_init();
-  CURL *e = h->pool[--h->npool];
-  if (h->pool_kind[h->npool] != kind) curl_easy_reset(e);
-  return e;
-}
-
-static void easy_put(sd_http *h, CURL *e, int kind) {
-  if (!e) return;
-  if (h->npool < SD_POOL_MAX) {
-    /* no pointer into the finished transfer stays set (the next configure sets them again) */
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, (char *)NULL);
-    h->pool_kind[h->npool] = kind;
-    h->pool[h->npool++] = e;
-  } else {
-    curl_easy_cleanup(e);
   }
 }
 
@@ -318,11 +197,11 @@ static int attempt_start(sd_http *h, sd_xfer *x) {
 static void finish(sd_http *h, sd_xfer *x, sd_code code, CURLcode rc) {
   sd_http_done *d = &x->done;
   if (x->easy) {
-    easy_put(h, x->easy, xfer_kind(x));
+    sdh_easy_put(h, x->easy, sdh_xfer_kind(x));
     x->easy = NULL;
   }
   sdh_tmp_discard(x);
-  auth_release(x->auth);
+  sdh_auth_release(x->auth);
   x->auth = NULL;
   d->id = x->id;
   d->code = code;
@@ -495,24 +374,6 @@ static int dispatch(sd_http *h, sd_error *err) {
 
 /* ---- public API ------------------------------------------------------------------- */
 
-/* curl's default CA directory when it is a hashed one (see sd_http_config.ca_dir): *out is
- * a copy, or NULL (curl's defaults then, bundle included). -1 only when out of memory. */
-static int system_ca_dir(char **out) {
-  *out = NULL;
-#if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAPATH */
-  int rc = 0;
-  char *dir = NULL;               /* owned by e: copied before e goes */
-  CURL *e = curl_easy_init();
-  if (e && curl_easy_getinfo(e, CURLINFO_CAPATH, &dir) == CURLE_OK && dir &&
-      sd_dir_has_cert_hashes(dir) && !(*out = strdup(dir)))
-    rc = -1;
-  if (e) curl_easy_cleanup(e);
-  return rc;
-#else
-  return 0;
-#endif
-}
-
 const char *sd_http_ca_dir(const sd_http *h) { return h ? h->ca_dir : NULL; }
 
 void sd_http_config_defaults(sd_http_config *c) {
@@ -559,7 +420,7 @@ sd_http *sd_http_new(const sd_http_config *c, sd_error *err) {
   h->cfg.user_agent = h->ua_line + sizeof "User-Agent: " - 1;
   if (cfg.ca_file && !(h->ca_file = strdup(cfg.ca_file))) goto nomem;
   h->cfg.ca_file = h->ca_file;
-  if (cfg.ca_dir ? !(h->ca_dir = strdup(cfg.ca_dir)) : system_ca_dir(&h->ca_dir) != 0)
+  if (cfg.ca_dir ? !(h->ca_dir = strdup(cfg.ca_dir)) : sdh_system_ca_dir(&h->ca_dir) != 0)
     goto nomem;
   h->cfg.ca_dir = h->ca_dir;
   int fail = 0;
@@ -600,7 +461,7 @@ static void xfer_destroy(sd_xfer *x) {
   free(x->buf);
   free(x->done.body);
   free(x->done.content_type);
-  auth_release(x->auth);
+  sdh_auth_release(x->auth);
   free(x);
 }
 
@@ -624,7 +485,7 @@ void sd_http_free(sd_http *h) {
   while (h->npool) curl_easy_cleanup(h->pool[--h->npool]);
   if (h->multi) curl_multi_cleanup(h->multi);
   if (h->share) curl_share_cleanup(h->share);
-  auth_release(h->auth);
+  sdh_auth_release(h->auth);
   curl_slist_free_all(h->post_hdrs);
   curl_slist_free_all(h->get_hdrs);
   free(h->buckets);
@@ -689,10 +550,10 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   x->done.retry_after = -1;
   x->timeout_ms = r->timeout_ms ? r->timeout_ms : h->cfg.timeout_ms;
   x->max_retries = r->max_retries >= 0 ? r->max_retries : h->cfg.max_retries;
-  if ((bearer && !(x->auth = auth_get(h, bearer))) || !(x->easy = easy_get(h, xfer_kind(x))) ||
-      configure(h, x) != 0) {
-    if (x->easy) easy_put(h, x->easy, -1);
-    auth_release(x->auth);
+  if ((bearer && !(x->auth = sdh_auth_get(h, bearer))) || !(x->easy = sdh_easy_get(h, sdh_xfer_kind(x))) ||
+      sdh_configure(h, x) != 0) {
+    if (x->easy) sdh_easy_put(h, x->easy, -1);
+    sdh_auth_release(x->auth);
     free(x);
     goto nomem;
   }
@@ -701,8 +562,8 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   sdh_live_add(h, x);
   if (attempt_start(h, x) != 0) {
     sdh_live_remove(h, x);
-    easy_put(h, x->easy, -1);
-    auth_release(x->auth);
+    sdh_easy_put(h, x->easy, -1);
+    sdh_auth_release(x->auth);
     free(x);
     goto nomem;
   }

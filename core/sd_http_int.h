@@ -1,6 +1,7 @@
 /* sd_http_int.h: the internals of the transport, shared by sd_http.c (lifecycle and public
- * API), sd_http_tables.c (live table, retry heap, sockets) and sd_http_sink.c (response
- * sinks). Not a public header: nothing outside these three files includes it. The
+ * API), sd_http_easy.c (headers, easy handle options and pool, trust store),
+ * sd_http_tables.c (live table, retry heap, sockets) and sd_http_sink.c (response sinks).
+ * Not a public header: nothing outside these four files includes it. The
  * functions declared here carry the prefix sdh_ and hidden visibility, so they are never
  * exported from a shared object that links libseedream_core.a (the Lua module). */
 #ifndef SD_HTTP_INT_H
@@ -117,6 +118,17 @@ SDH_INTERNAL int sdh_heap_push(sd_http *h, sd_xfer *x);  /* 0, or -1: out of mem
 SDH_INTERNAL void sdh_heap_remove(sd_http *h, sd_xfer *x);
 SDH_INTERNAL void sdh_sock_forget(sd_http *h, int fd);
 SDH_INTERNAL int sdh_on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp);
+
+/* ---- sd_http_easy.c --------------------------------------------------------------- */
+
+/* The Authorization line for bearer, with one reference for the caller. */
+SDH_INTERNAL sd_auth *sdh_auth_get(sd_http *h, const char *bearer);
+SDH_INTERNAL void sdh_auth_release(sd_auth *a);  /* wiped and freed with the last reference */
+SDH_INTERNAL int sdh_configure(sd_http *h, sd_xfer *x);   /* every option of x->easy; -1 */
+SDH_INTERNAL int sdh_xfer_kind(const sd_xfer *x);         /* which pooled handles fit x */
+SDH_INTERNAL CURL *sdh_easy_get(sd_http *h, int kind);    /* pooled (reset if needed) or new */
+SDH_INTERNAL void sdh_easy_put(sd_http *h, CURL *e, int kind);
+SDH_INTERNAL int sdh_system_ca_dir(char **out);
 
 /* ---- sd_http_sink.c --------------------------------------------------------------- */
 
