@@ -45,6 +45,13 @@ trap 'exit 130' INT TERM
 
 fail() { echo "bench: $*" >&2; FAILED="$FAILED $1"; }
 
+# make_cert NAME: a throwaway certificate for 127.0.0.1, $TMP/NAME.pem and $TMP/NAME-key.pem.
+make_cert() {
+  command -v openssl > /dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/$1-key.pem" -out "$TMP/$1.pem" \
+      -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1
+}
+
 # start_emu ARGS...: starts an emulator (stopping the previous one), sets EMU_URL.
 start_emu() {
   stop_emu
@@ -156,10 +163,7 @@ if want 1; then
   else fail tasks; fi
   # 1b. The same five over HTTPS, for comparison (the real API is TLS): a throwaway
   # certificate for 127.0.0.1, trusted through SEEDREAM_CA_FILE by every program.
-  if command -v openssl > /dev/null 2>&1 &&
-     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
-       -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1 &&
-     start_emu --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"; then
+  if make_cert cert && start_emu --tls-cert "$TMP/cert.pem" --tls-key "$TMP/cert-key.pem"; then
     export SEEDREAM_CA_FILE="$TMP/cert.pem"
     "$OUT/raw_multi" "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
     run_five _tls "$EMU_URL" || fail tasks_tls
@@ -178,7 +182,7 @@ if want 1; then
     # --conf=/dev/null: Debian's /etc/nghttpx/nghttpx.conf adds a frontend on port 3000
     "$NGHTTPX" --conf=/dev/null --frontend="127.0.0.1,$H2_PORT" --backend="127.0.0.1,$EMU_PORT" \
       --workers=1 --no-ocsp --errorlog-file=/dev/null --accesslog-file=/dev/null \
-      "$TMP/key.pem" "$TMP/cert.pem" > /dev/null 2>&1 &
+      "$TMP/cert-key.pem" "$TMP/cert.pem" > /dev/null 2>&1 &
     H2_PID=$!
     H2_URL="https://127.0.0.1:$H2_PORT/v1"
     export SEEDREAM_CA_FILE="$TMP/cert.pem"
@@ -247,10 +251,7 @@ if want 6; then
   else fail game; fi
   # 6b. A process's first TLS connection, inside one non-blocking step: the trust store is
   # read then (a throwaway certificate the system does not trust; see bench/tls_first.c).
-  if command -v openssl > /dev/null 2>&1 &&
-     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key6.pem" -out "$TMP/cert6.pem" \
-       -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1 &&
-     start_emu --tls-cert "$TMP/cert6.pem" --tls-key "$TMP/key6.pem"; then
+  if make_cert cert6 && start_emu --tls-cert "$TMP/cert6.pem" --tls-key "$TMP/cert6-key.pem"; then
     for _ in 1 2 3 4 5; do
       emit tls_first.jsonl "$OUT/tls_first" "${EMU_URL%/v1}/health" curl || fail tls_first
       emit tls_first.jsonl "$OUT/tls_first" "${EMU_URL%/v1}/health" seedream || fail tls_first

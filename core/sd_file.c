@@ -1,5 +1,4 @@
 /* sd_file.c: atomic image writes and header sniffing (no decoding of pixels). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,23 +159,4 @@ sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, lon
   fclose(f);
   *kind = sd_image_sniff(buf, n, w, h);
   return SD_OK;
-}
-
-static int is_cert_hash_name(const char *n) {
-  for (int i = 0; i < 8; i++)
-    if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f'))) return 0;
-  if (n[8] != '.' || n[9] < '0' || n[9] > '9') return 0;
-  for (n += 10; *n; n++)                 /* ".0" .. ".9", ".10" when hashes collide */
-    if (*n < '0' || *n > '9') return 0;
-  return 1;
-}
-
-int sd_dir_has_cert_hashes(const char *dir) {
-  DIR *d = dir ? opendir(dir) : NULL;
-  if (!d) return 0;
-  int found = 0;
-  struct dirent *e;
-  while (!found && (e = readdir(d)) != NULL) found = is_cert_hash_name(e->d_name);
-  closedir(d);
-  return found;
 }

@@ -27,9 +27,4 @@ sd_code sd_file_write_base64(const char *path, const char *b64, size_t len,
 sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, long long *size,
                       sd_error *err);
 
-/* 1 if dir holds certificates under OpenSSL's hashed names ("5ad8a5d6.0": 8 hex digits, a
- * dot, a digit; made by c_rehash or update-ca-certificates), so that OpenSSL can read the
- * one issuer a handshake needs instead of a whole bundle; 0 otherwise (or no such dir). */
-int sd_dir_has_cert_hashes(const char *dir);
-
 #endif

@@ -40,6 +40,11 @@ typedef struct sd_http_config {
 
 void sd_http_config_defaults(sd_http_config *c);
 
+/* 1 if dir holds certificates under OpenSSL's hashed names ("5ad8a5d6.0": 8 hex digits, a
+ * dot, a digit; made by c_rehash or update-ca-certificates), so that OpenSSL can read the
+ * one issuer a handshake needs instead of a whole bundle; 0 otherwise (or no such dir). */
+int sd_dir_has_cert_hashes(const char *dir);
+
 /* The CA directory h reads lazily (see ca_dir), or NULL when it uses curl's defaults. */
 const char *sd_http_ca_dir(const sd_http *h);
 

@@ -1,10 +1,10 @@
 /* sd_http_easy.c: what a transfer's easy handle carries: the Authorization line (shared by
  * the transfers of one bearer, wiped when the last one goes), every option configure sets,
  * the pool of handles kept for reuse, and the trust store (see sd_http_config.ca_dir). */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sd_file.h"
 #include "sd_http_int.h"
 
 #define SD_MAX_REDIRS 5L
@@ -143,4 +143,23 @@ int sdh_system_ca_dir(char **out) {
 #else
   return 0;
 #endif
+}
+
+static int is_cert_hash_name(const char *n) {
+  for (int i = 0; i < 8; i++)
+    if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f'))) return 0;
+  if (n[8] != '.' || n[9] < '0' || n[9] > '9') return 0;
+  for (n += 10; *n; n++)                 /* ".0" .. ".9", ".10" when hashes collide */
+    if (*n < '0' || *n > '9') return 0;
+  return 1;
+}
+
+int sd_dir_has_cert_hashes(const char *dir) {
+  DIR *d = dir ? opendir(dir) : NULL;
+  if (!d) return 0;
+  int found = 0;
+  struct dirent *e;
+  while (!found && (e = readdir(d)) != NULL) found = is_cert_hash_name(e->d_name);
+  closedir(d);
+  return found;
 }

@@ -89,11 +89,11 @@ M.NGHTTPX = os.getenv("SEEDREAM_NGHTTPX") or "/usr/sbin/nghttpx"
 -- Start the emulator with `--public-url https://127.0.0.1:<port>` so that its image
 -- URLs go through the front too. Returns { url = "https://127.0.0.1:<port>/v1", stop = fn }.
 function M.h2_front(emu, port, cert, key)
-  local backend = emu.base:match("^http://(127%.0%.0%.1):(%d+)$")
+  local backend = emu.base:match("^http://127%.0%.0%.1:(%d+)$")
   assert(backend, "the emulator behind the front must speak plain HTTP: " .. emu.base)
-  local cmd = ("exec sh -c 'echo $$; exec %s --conf=/dev/null --frontend=127.0.0.1,%d --backend=127.0.0.1,%s "
-    .. "--workers=1 --no-ocsp --errorlog-file=/dev/null --accesslog-file=/dev/null %s %s "
-    .. ">/dev/null 2>&1'"):format(M.NGHTTPX, port, emu.base:match(":(%d+)$"), key, cert)
+  local cmd = ("exec sh -c 'echo $$; exec %s --conf=/dev/null --frontend=127.0.0.1,%d "
+    .. "--backend=127.0.0.1,%s --workers=1 --no-ocsp --errorlog-file=/dev/null "
+    .. "--accesslog-file=/dev/null %s %s >/dev/null 2>&1'"):format(M.NGHTTPX, port, backend, key, cert)
   local p = assert(io.popen(cmd, "r"))
   local pid = assert(tonumber(p:read("l")), "nghttpx did not start")
   local socket = require "socket"

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "minitest.h"
@@ -96,27 +95,6 @@ static void test_atomic_writes(void) {
   CHECK_EQ_INT(sd_file_sniff("/nonexistent/x.png", &k, &w, &h, &size, &err), SD_EIO);
 }
 
-/* A CA directory counts only when it holds OpenSSL's hashed names (what it looks issuers up
- * by); a directory of plain .pem files would make every handshake fail if used as one. */
-static void test_cert_hash_dir(void) {
-  char sub[256], path[300];
-  snprintf(sub, sizeof sub, "%s/certs", dir);
-  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 0);             /* no such directory */
-  CHECK_EQ_INT(sd_dir_has_cert_hashes(NULL), 0);
-  CHECK(mkdir(sub, 0700) == 0);
-  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 0);             /* empty */
-  const char *not_hashes[] = {"ca.pem", "5ad8a5d6", "5ad8a5d6.", "5AD8A5D6.0", "5ad8a5d.0",
-                              "5ad8a5d6.r0", "5ad8a5d6.0.pem", "5ad8a5g6.0"};
-  for (size_t i = 0; i < sizeof not_hashes / sizeof *not_hashes; i++) {
-    snprintf(path, sizeof path, "%s/%s", sub, not_hashes[i]);
-    CHECK_EQ_INT(sd_file_write_atomic(path, "x", 1, NULL), SD_OK);
-  }
-  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 0);
-  snprintf(path, sizeof path, "%s/5ad8a5d6.10", sub);      /* the 11th of one hash */
-  CHECK_EQ_INT(sd_file_write_atomic(path, "x", 1, NULL), SD_OK);
-  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 1);
-}
-
 /* A file reference is streamed into the body as a data URI of exactly its bytes. */
 static void test_file_in_body(void) {
   char path[256];
@@ -189,7 +167,6 @@ int main(void) {
   test_atomic_writes();
   test_file_in_body();
   test_request_key();
-  test_cert_hash_dir();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

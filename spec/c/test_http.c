@@ -548,6 +548,27 @@ static void test_connections_kept(void) {
   sd_http_free(h);
 }
 
+/* A CA directory counts only when it holds OpenSSL's hashed names (what it looks issuers up
+ * by); a directory of plain .pem files would make every handshake fail if used as one. */
+static void test_cert_hash_dir(const char *dir) {
+  char sub[600], path[700];
+  snprintf(sub, sizeof sub, "%s/certs", dir);
+  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 0);             /* no such directory */
+  CHECK_EQ_INT(sd_dir_has_cert_hashes(NULL), 0);
+  CHECK(mkdir(sub, 0700) == 0);
+  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 0);             /* empty */
+  const char *not_hashes[] = {"ca.pem", "5ad8a5d6", "5ad8a5d6.", "5AD8A5D6.0", "5ad8a5d.0",
+                              "5ad8a5d6.r0", "5ad8a5d6.0.pem", "5ad8a5g6.0"};
+  for (size_t i = 0; i < sizeof not_hashes / sizeof *not_hashes; i++) {
+    snprintf(path, sizeof path, "%s/%s", sub, not_hashes[i]);
+    CHECK_EQ_INT(sd_file_write_atomic(path, "x", 1, NULL), SD_OK);
+  }
+  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 0);
+  snprintf(path, sizeof path, "%s/5ad8a5d6.10", sub);      /* the 11th of one hash */
+  CHECK_EQ_INT(sd_file_write_atomic(path, "x", 1, NULL), SD_OK);
+  CHECK_EQ_INT(sd_dir_has_cert_hashes(sub), 1);
+}
+
 static void test_free_in_flight(const char *dir) {
   sd_http_config c;
   sd_http_config_defaults(&c);
@@ -604,6 +625,7 @@ int main(void) {
   RUN(test_concurrency());
   RUN(test_connections_kept());
   RUN(test_free_in_flight(dir));
+  RUN(test_cert_hash_dir(dir));
   rmdir(dir);
   server_stop();
   curl_global_cleanup();
