@@ -171,9 +171,12 @@ static const sd_value *sd_get_at(const sd_value *root, const char *parent, const
 }
 
 static const sd_field *sd_field_find(const char *parent, const char *name) {
-  for (size_t i = 0; i < SD_NFIELDS; i++)
-    if (strcmp(sd_fields[i].parent, parent) == 0 && strcmp(sd_fields[i].name, name) == 0)
-      return &sd_fields[i];
+  for (size_t i = 0; i < SD_NFIELDS; i++) {
+    const sd_field *f = &sd_fields[i];
+    /* every present key passes here: the first letter rules out most fields */
+    if (f->name[0] == name[0] && strcmp(f->name, name) == 0 && strcmp(f->parent, parent) == 0)
+      return f;
+  }
   return NULL;
 }
 
@@ -459,13 +462,20 @@ static sd_code sd_check_field(const sd_value *root, const sd_field *f, const cha
   return SD_OK;
 }
 
-/* One nesting level: unknown keys first, then the known fields in table order. */
+/* One nesting level: unknown keys first, then the known fields in table order (so the
+ * error reported does not depend on the order of the caller's keys). One pass over the
+ * members finds each one's field; absent fields then cost nothing. */
 static sd_code sd_check_level(const sd_value *root, const sd_value *obj, const char *level,
                               sd_error *err) {
   char path[SD_FIELD_MAX];
+  const sd_value *given[SD_NFIELDS] = {0};
   for (size_t i = 0; i < obj->u.obj.n; i++) {
     const char *key = obj->u.obj.keys[i];
-    if (sd_field_find(level, key)) continue;
+    const sd_field *found = sd_field_find(level, key);
+    if (found) {
+      given[found - sd_fields] = obj->u.obj.vals[i];
+      continue;
+    }
     char q[SD_QUOTE_MAX];
     sd_quote(q, sizeof q, key, strlen(key));
     const char *hint = sd_schema_suggest(level, key);
@@ -484,15 +494,15 @@ static sd_code sd_check_level(const sd_value *root, const sd_value *obj, const c
   }
   for (size_t i = 0; i < SD_NFIELDS; i++) {
     const sd_field *f = &sd_fields[i];
-    if (strcmp(f->parent, level) != 0) continue;
-    const sd_value *v = sd_object_get(obj, f->name);
-    if (!v && !(f->flags & SD_F_REQUIRED)) continue;   /* most fields are absent: no path */
-    sd_path_join(path, sizeof path, level, f->name);
+    const sd_value *v = given[i];
     if (!v) {
-      if (f->flags & SD_F_REQUIRED)
+      if ((f->flags & SD_F_REQUIRED) && strcmp(f->parent, level) == 0) {
+        sd_path_join(path, sizeof path, level, f->name);
         return sd_error_set(err, SD_EINVALID, path, "%s: is required", path);
+      }
       continue;
     }
+    sd_path_join(path, sizeof path, level, f->name);
     if ((f->flags & SD_F_ALIAS) && sd_get_at(root, "inputs", f->name))
       return sd_error_set(err, SD_EINVALID, path,
                           "%s: given both at the top level and in inputs; use "
@@ -599,16 +609,21 @@ static int sd_move_refs(sd_value *req) {
   return sd_object_set(inputs, "referenceImages", refs);
 }
 
-static int sd_normalise_fields(sd_value *req) {
-  for (size_t i = 0; i < SD_NFIELDS; i++) {
-    const sd_field *f = &sd_fields[i];
-    sd_value *obj = (sd_value *)sd_lookup(req, f->parent);
-    sd_value *v = obj ? sd_object_get(obj, f->name) : NULL;
-    if (!v) continue;
+/* Validated integers become integers on the wire (2304.0 -> 2304), and an empty array
+ * standing for an object becomes {}; walks only the members present. */
+static int sd_normalise_level(sd_value *obj, const char *level) {
+  char path[SD_FIELD_MAX];
+  for (size_t i = 0; i < obj->u.obj.n; i++) {
+    const sd_field *f = sd_field_find(level, obj->u.obj.keys[i]);
+    sd_value *v = obj->u.obj.vals[i];
+    if (!f) continue;
     if (f->kind == SD_K_INTEGER) {
-      v->u.num.is_int = 1; /* validated integral: 2304.0 -> 2304 */
+      v->u.num.is_int = 1;
     } else if (f->kind == SD_K_OBJECT && v->type != SD_OBJECT) {
       if (sd_object_set(obj, f->name, sd_value_object()) != 0) return -1;
+    } else if (f->kind == SD_K_OBJECT) {
+      sd_path_join(path, sizeof path, level, f->name);
+      if (sd_normalise_level(v, path) != 0) return -1;
     }
   }
   return 0;
@@ -639,7 +654,7 @@ static int sd_fill(sd_value *req) {
 sd_code sd_request_prepare(sd_value *req, sd_error *err) {
   sd_code rc = sd_request_check(req, err);
   if (rc != SD_OK) return rc;
-  if (sd_move_refs(req) != 0 || sd_normalise_fields(req) != 0 || sd_fill(req) != 0)
+  if (sd_move_refs(req) != 0 || sd_normalise_level(req, "") != 0 || sd_fill(req) != 0)
     return sd_error_set(err, SD_ENOMEM, NULL, "out of memory while preparing the request");
   return SD_OK;
 }
