@@ -87,6 +87,10 @@ int sdh_configure(sd_http *h, sd_xfer *x) {
     SET(CURLOPT_HTTPGET, 1L);
     SET(CURLOPT_HTTPHEADER, x->auth ? &x->auth->get_node : h->get_hdrs);
   }
+  /* A proxy (http_proxy, ALL_PROXY...) would read the bearer of a cleartext request, which
+   * only ever goes to this machine, where a proxy has no business: it goes direct. Over TLS
+   * a proxy only tunnels, and downloads carry no bearer: those follow the environment. */
+  if (x->auth && x->h1) SET(CURLOPT_PROXY, "");
   if (x->method == SD_HTTP_GET && !x->auth) {
     SET(CURLOPT_FOLLOWLOCATION, 1L);
     SET(CURLOPT_MAXREDIRS, SD_MAX_REDIRS);

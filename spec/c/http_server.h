@@ -30,7 +30,8 @@ typedef struct server {
   int port;
   pthread_mutex_t mu;
   volatile int stop;
-  int ok_hits, flaky_hits, flaky_mismatch, always_hits, r429_hits, drop_hits;
+  int ok_hits, flaky_hits, flaky_mismatch, always_hits, r429_hits, drop_hits, proxied_hits;
+  char proxied_auth[256];
   char *flaky_body;
   char last_auth[256], last_ua[256], last_ae[256];
   unsigned char file[FILE_LEN];
@@ -107,6 +108,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     cx->body[cx->len] = '\0';
     *upload_size = 0;
     return MHD_YES;
+  }
+  if (strncmp(url, "http://", 7) == 0) { /* an absolute target: asked to be a proxy */
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    pthread_mutex_lock(&S.mu);
+    S.proxied_hits++;
+    snprintf(S.proxied_auth, sizeof S.proxied_auth, "%s", auth ? auth : "");
+    pthread_mutex_unlock(&S.mu);
+    return reply(c, 502, "text/plain", "proxy", 5, NULL, NULL);
   }
   if (strcmp(url, "/ok") == 0) {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
@@ -212,6 +221,8 @@ static void server_stop(void) {
 static void server_reset(void) {
   pthread_mutex_lock(&S.mu);
   S.ok_hits = S.flaky_hits = S.flaky_mismatch = S.always_hits = S.r429_hits = S.drop_hits = 0;
+  S.proxied_hits = 0;
+  S.proxied_auth[0] = '\0';
   free(S.flaky_body);
   S.flaky_body = NULL;
   S.last_auth[0] = '\0';

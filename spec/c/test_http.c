@@ -140,6 +140,43 @@ static void test_post_roundtrip(void) {
   sd_http_free(h);
 }
 
+/* A proxy in the environment never sees the bearer of a cleartext request: the POST with
+ * it goes direct. The server below plays the proxy too (an absolute request target); a
+ * download, which carries no bearer, still follows the environment. */
+static void test_no_proxy_for_bearer(void) {
+  char proxy[64];
+  snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", S.port);
+  setenv("http_proxy", proxy, 1);
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  sd_http *h = new_http(0, 10);
+  sd_http_done d;
+  server_reset();
+  sd_http_request r = req(SD_HTTP_POST, url_of("/ok"), "k-proxy-secret", "{}");
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_EQ_INT(server_get(&S.ok_hits), 1);
+  CHECK_EQ_INT(server_get(&S.proxied_hits), 0);
+  sd_http_done_clear(&d);
+
+  r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL);
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 502);                      /* it went to the "proxy" */
+  CHECK_EQ_INT(server_get(&S.proxied_hits), 1);
+  pthread_mutex_lock(&S.mu);
+  CHECK_STR(S.proxied_auth, "");
+  pthread_mutex_unlock(&S.mu);
+  sd_http_done_clear(&d);
+
+  r = req(SD_HTTP_POST, url_of("/ok"), "k-proxy-secret", "{}"); /* a pooled handle again */
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_EQ_INT(server_get(&S.proxied_hits), 1);
+  sd_http_done_clear(&d);
+  sd_http_free(h);
+  unsetenv("http_proxy");
+}
+
 /* Accept-Encoding only when asked, also on a pooled handle reused as it is (same kind). */
 static void test_gzip_flag(void) {
   sd_http *h = new_http(0, 10);
@@ -618,6 +655,7 @@ int main(void) {
   RUN(test_retries());
   RUN(test_network_errors());
   RUN(test_redirects());
+  RUN(test_no_proxy_for_bearer());
   RUN(test_files(dir));
   RUN(test_nonblocking_cancel_fds());
   RUN(test_no_head_of_line());
