@@ -262,6 +262,23 @@ static int schedule_retry(sd_http *h, sd_xfer *x) {
 }
 
 /* One attempt ended with rc: retry it or finish the transfer. */
+/* Whether the finished temporary file is the kind of image asked for (sd_http_request.expect);
+ * says what it is otherwise. */
+static int kind_ok(sd_xfer *x) {
+  sd_image_kind got;
+  int w, ht;
+  sd_error err;
+  if (x->expect == SD_IMG_UNKNOWN) return 1;
+  if (sd_file_sniff(x->tmp_path, &got, &w, &ht, NULL, &err) != SD_OK) {
+    snprintf(x->done.message, sizeof x->done.message, "%s", err.message);
+    return 0;
+  }
+  if (got == x->expect) return 1;
+  snprintf(x->done.message, sizeof x->done.message, "not a %s file (got %s)",
+           sd_image_ext(x->expect), got ? sd_image_ext(got) : "unknown data");
+  return 0;
+}
+
 static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
   CURL *e = x->easy;
   long status = 0, nconn = 0;
@@ -294,6 +311,9 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
         sdh_set_fail(x, SD_EIO, "cannot write", x->tmp_path, errno);
         unlink(x->tmp_path);
         code = SD_EIO;
+      } else if (!kind_ok(x)) {
+        unlink(x->tmp_path);
+        code = SD_EPROTOCOL;
       } else if (rename(x->tmp_path, x->path) != 0) {
         sdh_set_fail(x, SD_EIO, "cannot rename to", x->path, errno);
         unlink(x->tmp_path);
@@ -508,6 +528,7 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   else if (r->file_path && (r->method != SD_HTTP_GET || !*r->file_path)) bad = "file_path";
   else if (r->timeout_ms < 0) bad = "timeout_ms";
   else if (r->max_retries < -1) bad = "max_retries";
+  else if (r->expect < SD_IMG_UNKNOWN || r->expect > SD_IMG_WEBP) bad = "expect";
   else if (r->bearer && r->bearer[strcspn(r->bearer, "\r\n")]) bad = "bearer";
   if (bad) {
     sd_error_set(err, SD_EINVALID, bad, "invalid HTTP request: bad %s", bad);
@@ -545,6 +566,7 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   x->fd = -1;
   x->method = r->method;
   x->gzip = r->gzip;
+  x->expect = r->file_path ? r->expect : SD_IMG_UNKNOWN;
   x->h1 = strncasecmp(x->url, "https:", 6) != 0;
   x->retry_after = -1;
   x->done.retry_after = -1;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sd_error.h"
+#include "sd_file.h"
 
 typedef struct sd_http sd_http;
 
@@ -74,6 +75,10 @@ typedef struct sd_http_request {
    * answers (images inline as base64); small answers and image files gain nothing, and the
    * header costs curl a content-decoding setup per transfer, so it is off by default. */
   int gzip;
+  /* GET with file_path only: the bytes must be this kind of image (SD_IMG_UNKNOWN: any).
+   * Checked before the rename, so a wrong answer never replaces a file already there: the
+   * transfer ends SD_EPROTOCOL and the temporary file is removed. */
+  sd_image_kind expect;
 } sd_http_request;
 
 /* Starts a transfer; returns its id (> 0) or 0 with err set. Does no I/O itself. */

@@ -46,6 +46,7 @@ typedef struct sd_xfer {
   sd_http_method method;
   int h1;                      /* cleartext: HTTP/1.1, one transfer per connection */
   int gzip;                    /* Accept-Encoding: gzip (sd_http_request.gzip) */
+  sd_image_kind expect;        /* sd_http_request.expect */
   const char *url;             /* the strings below live in this same allocation */
   const char *path;            /* NULL: body in memory */
   char *tmp_path;              /* "<path>.part-XXXXXX" when fd >= 0 */

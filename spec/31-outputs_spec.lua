@@ -2,6 +2,7 @@
 -- no key to the image host, ttl expiry.
 local seedream = require "seedream"
 local image = require "seedream.image"
+local core = require "seedream.core"
 local h = require "helper"
 
 describe("outputs", function()
@@ -110,7 +111,28 @@ describe("outputs", function()
     local path, err = f:wait()
     assert.is_nil(path)
     assert.are.equal("bad_response", err.code)
+    assert.are.equal(200, err.status)
+    assert.are.equal("download of " .. png.imageURL .. " is not a jpg file (got png)", err.message)
     assert.is_nil(io.open(dir .. "/claims-jpg.jpg"))
+    for _, name in ipairs(h.ls(dir)) do assert.is_nil(name:find("part", 1, true)) end
+  end)
+
+  it("a download of the wrong format leaves a file already at its path as it was", function()
+    local png = assert(client:generate(h.req { outputFormat = "PNG" }))[1]
+    local target = dir .. "/keep.jpg"
+    local out = assert(io.open(target, "wb"))
+    out:write("precious")
+    out:close()
+    local path, err = client:fetch(png.imageURL, target, "jpg"):wait()
+    assert.is_nil(path)
+    assert.are.equal("bad_response", err.code)
+    local back = assert(io.open(target, "rb"))
+    assert.are.equal("precious", back:read("a"))
+    back:close()
+    for _, name in ipairs(h.ls(dir)) do assert.is_nil(name:find("part", 1, true)) end
+    -- the right format does replace it
+    assert.are.equal(target, (client:fetch(png.imageURL, target, "png"):wait()))
+    assert.are.equal("png", (core.sniff(target)))
   end)
 
   it("a hostile server cannot choose where files go", function()

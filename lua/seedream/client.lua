@@ -634,7 +634,7 @@ end
 function Client:fetch(url, path, expect, timeout)
   check_open(self)
   local f = Fetch.new(self, url, path, expect)
-  local id, err = self.http:get(url, path, timeout or self.timeout)
+  local id, err = self.http:get(url, path, timeout or self.timeout, nil, path and expect)
   if not id then
     f.status = "failed"
     f.err = errors.from_core(err)

@@ -1,6 +1,5 @@
 --- Downloads (GETs without any Authorization header) that wait like tasks do.
 -- @module seedream.fetch
-local core = require "seedream.core"
 local errors = require "seedream.error"
 local Task = require "seedream.task"
 
@@ -37,8 +36,14 @@ function Fetch:cancel()
   return true
 end
 
--- Judges a finished GET: status, then the bytes' magic against the expected format.
+-- Judges a finished GET: the transport already checked the bytes' kind against `expect`
+-- before renaming the file into place (a wrong answer never replaces a file there).
 function Fetch:_on_done(done)
+  if done.code == "bad_response" then
+    return self:_finish(errors.new { code = "bad_response", status = done.status,
+      message = ("download of %s is %s"):format(self.url,
+        (done.message or ""):match("(not a %w+ file .*)$") or done.message) })
+  end
   if done.code ~= "ok" then
     return self:_finish(errors.new { code = done.code, message = "download of " .. self.url ..
       " failed: " .. (done.message or done.code) })
@@ -49,16 +54,7 @@ function Fetch:_on_done(done)
     return self:_finish(errors.new { code = "http", status = s,
       message = "download of " .. self.url .. " answered HTTP " .. s .. why })
   end
-  if self.path then
-    local kind = core.sniff(self.path)
-    if self.expect and kind ~= self.expect then
-      os.remove(self.path)
-      return self:_finish(errors.new { code = "bad_response", status = s,
-        message = ("download of %s is not a %s file (got %s)")
-                  :format(self.url, self.expect, kind or "unknown data") })
-    end
-    return self:_finish(nil, self.path)
-  end
+  if self.path then return self:_finish(nil, self.path) end
   return self:_finish(nil, done.body or "")
 end
 

@@ -96,7 +96,8 @@ static int http_post(lua_State *L) {
   return 1;
 }
 
-/* http:get(url [, file_path [, timeout_s [, retries]]]) -> id | nil, err (never a bearer) */
+/* http:get(url [, file_path [, timeout_s [, retries [, expect]]]]) -> id | nil, err (never a
+ * bearer); expect: "jpg"|"png"|"webp"|"any" (default), the kind of image file_path must get */
 static int http_get(lua_State *L) {
   lsd_http *u = check_http(L);
   sd_http_request r = {0};
@@ -105,6 +106,10 @@ static int http_get(lua_State *L) {
   r.file_path = luaL_optstring(L, 3, NULL);
   r.timeout_ms = opt_ms(L, 4, 0);
   r.max_retries = (int)luaL_optinteger(L, 5, -1);
+  /* the kind of image the file must be, checked before it replaces anything at path */
+  static const char *const kinds[] = {"any", "jpg", "png", "webp", NULL};
+  static const sd_image_kind kind_of[] = {SD_IMG_UNKNOWN, SD_IMG_JPEG, SD_IMG_PNG, SD_IMG_WEBP};
+  r.expect = kind_of[luaL_checkoption(L, 6, "any", kinds)];
   return start(L, u, &r);
 }
 

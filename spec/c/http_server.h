@@ -261,7 +261,8 @@ static sd_http *new_http(int max_retries, long backoff_base_ms) {
 
 static sd_http_request req(sd_http_method m, const char *url, const char *bearer,
                            const char *body) {
-  sd_http_request r = {m, url, bearer, body, body ? strlen(body) : 0, NULL, 0, -1, 0, 0};
+  sd_http_request r = {.method = m, .url = url, .bearer = bearer, .body = body,
+                       .body_len = body ? strlen(body) : 0, .max_retries = -1};
   return r;
 }
 

@@ -363,6 +363,34 @@ static void test_files(const char *dir) {
   CHECK_EQ_INT(count_parts(dir), 0);
   sd_http_done_clear(&d);
 
+  /* expect: bytes of another kind never replace what is at path (here "precious") */
+  f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("precious", f);
+    fclose(f);
+  }
+  r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL);
+  r.file_path = path;
+  r.expect = SD_IMG_PNG;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_EPROTOCOL);
+  CHECK_EQ_INT(d.status, 200);
+  CHECK_CONTAINS(d.message, "not a png file (got unknown data)");
+  CHECK(stat(path, &sb) == 0 && sb.st_size == 8);
+  CHECK_EQ_INT(count_parts(dir), 0);
+  sd_http_done_clear(&d);
+  r.expect = SD_IMG_UNKNOWN; /* any kind: replaced */
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK(stat(path, &sb) == 0 && sb.st_size == FILE_LEN);
+  sd_http_done_clear(&d);
+  unlink(path);
+  r.expect = (sd_image_kind)42;
+  sd_error err;
+  CHECK(sd_http_start(h, &r, &err) == 0);
+  CHECK_STR(err.field, "expect");
+
   char bad[600]; /* a directory that does not exist: SD_EIO, nothing left */
   snprintf(bad, sizeof bad, "%s/missing/image.png", dir);
   r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL);
