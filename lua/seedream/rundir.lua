@@ -234,13 +234,27 @@ end
 
 -- ---- the journal interface used by the client (lookup / submitted / finished) ----
 
+-- A task that failed without an answer about it (no answer in time, a broken connection,
+-- a server error, an unreadable body) may still have been made and charged: a rerun polls
+-- it under its taskUUID instead of paying for it again under a new one. A task the server
+-- answered with its own error (or that was never sent) is sent again.
+local function outcome_unknown(rec)
+  local e = rec.error
+  if rec.status ~= "failed" or type(e) ~= "table" then return false end
+  return e.code == "timeout" or e.code == "network" or e.code == "bad_response"
+      or (e.code == "http" and type(e.status) == "number" and e.status >= 500)
+end
+
 --- Journal: the record of the next unclaimed journaled task with this request key:
--- `{status="done", taskUUID, images}` (replayed) or `{status="submitted", taskUUID}` (to poll).
+-- `{status="done", taskUUID, images}` (replayed) or `{status="submitted", taskUUID}` (to
+-- poll: sent by an earlier run that did not see it finish, or failed without learning
+-- whether the server made it).
 function Run:lookup(k)
   for _, u in ipairs(self.by_key[k] or {}) do
     local rec = self.tasks[u]
     local st = rec.status
-    if not self.claimed[u] and (st == "done" or st == "submitted" or st == "cancelled") then
+    if not self.claimed[u] and (st == "done" or st == "submitted" or st == "cancelled"
+                                or outcome_unknown(rec)) then
       self.claimed[u] = true
       if st == "done" then return { status = "done", taskUUID = u, images = rec.images } end
       rec.adopted = true
