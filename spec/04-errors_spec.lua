@@ -102,6 +102,17 @@ describe("errors from the server", function()
     assert.are.equal(400, err.status)
     assert.truthy(err.field == "width" or err.field == "height")
   end)
+
+  it("a reference the server does not know is named by its place in the Lua list", function()
+    local c = emu:client()
+    local known = assert(c:generate(h.req()))[1]
+    local images, err = c:generate(h.req { inputs = { referenceImages = {
+      known.imageUUID, "0c2f5f1e-8d3a-4c6b-9a57-3e1f2d4b5a69" } } })
+    assert.is_nil(images)
+    assert.are.equal("inputs.referenceImages[2]", err.field)
+    assert.is_nil(err.message:find("[1]", 1, true))  -- the server's text says it the same way
+    c:close()
+  end)
 end)
 
 describe("protocol.parse", function()
@@ -115,6 +126,12 @@ describe("protocol.parse", function()
     assert.are.equal("contentModerated", r.errors.b.code)
     assert.are.equal("positivePrompt", r.errors.b.field)
     assert.is_nil(r.common)
+  end)
+
+  it("counts the index in a server's parameter path from 1, like the client's own paths", function()
+    local r = parse(400, [[{"errors":[{"code":"invalidReferenceImage","message":"not found",
+      "taskUUID":"a","parameter":"inputs.referenceImages[1]"}]}]])
+    assert.are.equal("inputs.referenceImages[2]", r.errors.a.field)
   end)
 
   it("takes the singular error form", function()

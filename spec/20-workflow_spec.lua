@@ -222,6 +222,36 @@ describe("workflow", function()
       c:close()
     end)
 
+    it("a task that timed out counts against the budget: the server may still charge it", function()
+      local c = emu:client { budget = 0.05, timeout = 0.3, retries = 0 }
+      emu:fault { kind = "slow", ms = 1500, count = 1 }
+      local images, err = c:generate(h.req())
+      assert.is_nil(images)
+      assert.are.equal("timeout", err.code)
+      local cost = c:cost()
+      assert.is_true(math.abs(cost.estimated - 0.035) < 1e-9)
+      assert.is_true(math.abs(cost.remaining - 0.015) < 1e-9)
+      local before = emu:stats().inference_tasks
+      images, err = c:generate(h.req())             -- 0.035 + 0.035 > 0.05: refused
+      assert.is_nil(images)
+      assert.are.equal("budget", err.code)
+      assert.are.equal(before, emu:stats().inference_tasks)
+      c:close()
+    end)
+
+    it("a task the server refused costs nothing and leaves the budget as it was", function()
+      local c = emu:client { budget = 0.05 }
+      emu:fault { kind = "task_error", code = "contentModerated" }
+      local images, err = c:generate(h.req())
+      assert.is_nil(images)
+      assert.are.equal("contentModerated", err.code)
+      local cost = c:cost()
+      assert.are.equal(0, cost.estimated)
+      assert.are.equal(0, cost.committed)
+      assert.is_true(math.abs(cost.remaining - 0.05) < 1e-9)
+      c:close()
+    end)
+
     it("a dry run plans series and refinements and sends nothing", function()
       local c = emu:client { dry_run = true }
       local before = emu:stats()

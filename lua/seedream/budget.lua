@@ -44,9 +44,10 @@ function Budget:settle(task)
   end
   self.reported = self.reported + reported
   self.estimated = self.estimated + unknown * self.price
-  -- a task that ended without its answer (cancelled, timed out, lost) may still be
-  -- charged: count its worst case as estimated
-  if task.status ~= "done" and task.status ~= "failed" then
+  -- a task that ended without its answer (cancelled, timed out, cut off, lost) may still
+  -- be charged: count its worst case as estimated
+  if task.status == "cancelled"
+     or (task.status == "failed" and errors.outcome_unknown(task.err)) then
     self.estimated = self.estimated + math.max(0, task.reserved - reported - unknown * self.price)
   end
   if task.status == "done" and #task._images > 0 and task._images[1].planned then

@@ -53,10 +53,25 @@ end
 --- An error item of a Runware response (`errors[i]` or a failed getResponse item).
 function M.from_api(item, status, task_uuid)
   local e = item.error or item
+  local message = type(e.message) == "string" and e.message or "the API reported an error"
+  local field = type(e.parameter) == "string" and lua_path(e.parameter) or nil
+  if field and field ~= e.parameter then
+    -- the wire's paths are 0-based: where the message names the same place, say it as the
+    -- field does (plain find/replace, no patterns: the path holds brackets and dots)
+    local at, parts = 1, {}
+    while true do
+      local i, j = message:find(e.parameter, at, true)
+      if not i then break end
+      parts[#parts + 1] = message:sub(at, i - 1) .. field
+      at = j + 1
+    end
+    parts[#parts + 1] = message:sub(at)
+    message = table.concat(parts)
+  end
   return M.new {
     code = type(e.code) == "string" and e.code or "http",
-    message = type(e.message) == "string" and e.message or "the API reported an error",
-    field = type(e.parameter) == "string" and e.parameter or nil,
+    message = message,
+    field = field,
     status = status,
     taskUUID = item.taskUUID or task_uuid,
     documentation = type(e.documentation) == "string" and e.documentation or nil,
@@ -64,5 +79,16 @@ function M.from_api(item, status, task_uuid)
 end
 
 function M.is(v) return getmetatable(v) == Error end
+
+--- True when a task failed without learning whether the server made it (no answer in
+-- time, a broken connection, a 5xx, an unreadable body): it may still be charged, so it is
+-- polled rather than sent again, and a budget counts it. An error the server gave about
+-- the task itself (its own code, a 4xx) says the task was not made.
+function M.outcome_unknown(err)
+  if type(err) ~= "table" then return false end
+  local c = err.code
+  return c == "timeout" or c == "network" or c == "bad_response"
+      or (c == "http" and type(err.status) == "number" and err.status >= 500)
+end
 
 return M

@@ -234,15 +234,11 @@ end
 
 -- ---- the journal interface used by the client (lookup / submitted / finished) ----
 
--- A task that failed without an answer about it (no answer in time, a broken connection,
--- a server error, an unreadable body) may still have been made and charged: a rerun polls
--- it under its taskUUID instead of paying for it again under a new one. A task the server
--- answered with its own error (or that was never sent) is sent again.
+-- A failed task the server may still have made and charged (see error.outcome_unknown):
+-- a rerun polls it under its taskUUID instead of paying for it again under a new one. A
+-- task the server answered with its own error (or that was never sent) is sent again.
 local function outcome_unknown(rec)
-  local e = rec.error
-  if rec.status ~= "failed" or type(e) ~= "table" then return false end
-  return e.code == "timeout" or e.code == "network" or e.code == "bad_response"
-      or (e.code == "http" and type(e.status) == "number" and e.status >= 500)
+  return rec.status == "failed" and errors.outcome_unknown(rec.error)
 end
 
 --- Journal: the record of the next unclaimed journaled task with this request key:
