@@ -20,7 +20,8 @@
   X(SD_EIO,          "io",           0) /* local file error */                     \
   X(SD_ENOMEM,       "nomem",        0)                                            \
   X(SD_ECANCELLED,   "cancelled",    0)                                            \
-  X(SD_EBUDGET,      "budget",       0) /* would exceed the client's cost budget */
+  X(SD_EBUDGET,      "budget",       0) /* would exceed the client's cost budget */  \
+  X(SD_ECALLBACK,    "callback",     0) /* a caller's function raised (map, refine) */
 
 typedef enum {
 #define SD_X_ENUM(name, str, retry) name,

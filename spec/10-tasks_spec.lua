@@ -148,4 +148,33 @@ describe("tasks", function()
     c:close()
     assert.are.equal("cancelled", t.status)
   end)
+
+  -- misuse raises, and the message points at the caller's line, not into the library
+  local THIS = debug.getinfo(1, "S").short_src
+
+  it("a closed client used through generate names the caller's line", function()
+    local c = emu:client()
+    c:close()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() return c:generate(h.req()) end)
+    assert.is_false(ok)
+    assert.are.equal(THIS .. ":" .. line .. ": seedream: attempt to use a closed client", err)
+  end)
+
+  it("options of the wrong kind or range are refused by name when the client is made", function()
+    for _, case in ipairs {
+      { { retries = 2.5 }, "bad option 'retries' to seedream.client (a whole number >= 0 expected, got 2.5)" },
+      { { max_in_flight = 0 }, "bad option 'max_in_flight' to seedream.client (a whole number > 0 expected, got 0)" },
+      { { timeout = -1 }, "bad option 'timeout' to seedream.client (a number > 0 expected, got -1)" },
+      { { poll = { first = "x" } }, "bad option 'poll.first' to seedream.client (number expected, got string)" },
+      { { poll = { factor = 0.5 } }, "bad option 'poll.factor' to seedream.client (a number >= 1 expected, got 0.5)" },
+    } do
+      local line = debug.getinfo(1, "l").currentline + 1
+      local ok, err = pcall(seedream.client, case[1])
+      assert.is_false(ok)
+      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
+    end
+    local c = assert(seedream.client { api_key = "k", url = emu.url, retries = 0, backoff = 0 })
+    c:close()
+  end)
 end)

@@ -166,6 +166,16 @@ describe("seedream command", function()
     os.execute("rm -rf " .. q(dir))
   end)
 
+  it("says a refused API URL once, prefixed once, and exits 1", function()
+    local dir = tmpdir()
+    local code, _, err = seedream({ "generate", "nowhere", "--out", dir },
+                                  { RUNWARE_API_KEY = "k", RUNWARE_API_URL = "http://example.com/v1" })
+    assert.are.equal(1, code)
+    assert.matches("^seedream: url: the API URL must be https://", err)
+    assert.is_nil(err:find("seedream: seedream:", 1, true))
+    os.execute("rm -rf " .. q(dir))
+  end)
+
   it("exits 1 when generation fails (no API key)", function()
     local dir = tmpdir()
     local code, _, err = seedream({ "generate", "keyless", "--out", dir },

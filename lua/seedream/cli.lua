@@ -142,7 +142,8 @@ end
 
 -- A run directory, its progress reporter and a client, from the common options.
 local function open_run(seedream, opts, dir)
-  if opts.budget and opts.budget < 0 then return nil, "--budget must be >= 0" end
+  -- the messages returned are whole lines ("seedream: ..."), as tostring(err) gives them
+  if opts.budget and opts.budget < 0 then return nil, "seedream: --budget must be >= 0" end
   local run, err = seedream.run_dir(dir)
   if not run then return nil, tostring(err) end
   local progress = require("seedream.progress").new { mode = mode_of(opts) }
@@ -225,7 +226,7 @@ function M.generate(argv)
   end
   local dir = opts.out or ("out/" .. os.date("%Y%m%d-%H%M%S"))
   local run, progress, client = open_run(seedream, opts, dir)
-  if not run then io.stderr:write("seedream: ", progress, "\n") return EXIT.failure end
+  if not run then io.stderr:write(progress, "\n") return EXIT.failure end
   local images, err
   local rok, rerr = pcall(seedream.run, function()
     local task
@@ -259,7 +260,7 @@ function M.run(argv)
   if not chunk then io.stderr:write("seedream run: ", lerr, "\n") return EXIT.failure end
   local name = script:match("([^/]+)$"):gsub("%.lua$", "")
   local run, progress, client = open_run(seedream, opts, opts.out or ("out/" .. name))
-  if not run then io.stderr:write("seedream: ", progress, "\n") return EXIT.failure end
+  if not run then io.stderr:write(progress, "\n") return EXIT.failure end
   env.client, env.run, env.progress = client, run, progress
   local results
   local rok, rerr = pcall(seedream.run, function()

@@ -27,13 +27,28 @@ M.clients = clients
 local now = core.now
 Client.now = now
 
-local function opt(o, key, kind, default)
+local function bad_option(name, what, v)
+  error(("bad option '%s' to seedream.client (%s expected, got %s)")
+        :format(name, what, type(v) == "number" and tostring(v) or type(v)), errors.user_level())
+end
+
+-- o[key], of type kind, or default when absent; `name` is how the message calls it.
+local function opt(o, key, kind, default, name)
   local v = o[key]
   if v == nil then return default end
-  if type(v) ~= kind then
-    error(("bad option '%s' to seedream.client (%s expected, got %s)"):format(key, kind, type(v)), 3)
-  end
+  if type(v) ~= kind then bad_option(name or key, kind, v) end
   return v
+end
+
+-- A number option that must be > 0 (>= 0 with zero_ok), and a whole one with int.
+local function opt_num(o, key, default, int, zero_ok, name)
+  local v = opt(o, key, "number", default, name)
+  if v == nil then return nil end
+  if v ~= v or v < 0 or (v == 0 and not zero_ok) or (int and math.tointeger(v) == nil) then
+    local what = (int and "a whole number" or "a number") .. (zero_ok and " >= 0" or " > 0")
+    bad_option(name or key, what, v)
+  end
+  return int and math.tointeger(v) or v
 end
 
 --- Creates a client.
@@ -50,12 +65,16 @@ end
 -- @return client, or `nil, err`
 function M.new(o)
   o = o or {}
-  if type(o) ~= "table" then error("bad argument #1 to 'client' (table expected)", 2) end
+  if type(o) ~= "table" then error("bad argument #1 to 'client' (table expected)", errors.user_level()) end
   local poll = opt(o, "poll", "table", {})
+  for _, k in ipairs { "first", "min", "factor", "max" } do
+    opt_num(poll, k, nil, false, false, "poll." .. k)
+  end
+  if poll.factor and poll.factor < 1 then bad_option("poll.factor", "a number >= 1", poll.factor) end
   local self = setmetatable({
     url = opt(o, "url", "string", os.getenv("RUNWARE_API_URL") or M.DEFAULT_URL),
-    timeout = opt(o, "timeout", "number", 300),
-    max_in_flight = math.tointeger(opt(o, "max_in_flight", "number", 16)) or 16,
+    timeout = opt_num(o, "timeout", 300),
+    max_in_flight = opt_num(o, "max_in_flight", 16, true),
     delivery = opt(o, "delivery", "string", nil),
     on_image = opt(o, "on_image", "function", nil),
     on_error = opt(o, "on_error", "function", nil),
@@ -80,7 +99,8 @@ function M.new(o)
     self.budget = Budget.new(limit, opt(o, "price", "number", core.limits.cost_per_image))
   end
   if self.delivery and self.delivery ~= "sync" and self.delivery ~= "async" then
-    error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)", 2)
+    error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)",
+          errors.user_level())
   end
   -- the key goes in a header: never over plain http except to this machine (the emulator)
   local scheme, rest = self.url:match("^(%a[%w+.-]*)://(.*)$")
@@ -104,9 +124,9 @@ function M.new(o)
     f:close()
   end
   local http, err = core.http {
-    connect_timeout = opt(o, "connect_timeout", "number", nil),
-    retries = opt(o, "retries", "number", nil),
-    backoff = opt(o, "backoff", "number", nil),
+    connect_timeout = opt_num(o, "connect_timeout", nil),
+    retries = opt_num(o, "retries", nil, true, true),
+    backoff = opt_num(o, "backoff", nil, false, true),
     max_connections = math.max(self.max_in_flight + 1, 4),
     timeout = self.timeout,
     ca_file = ca_file,
@@ -123,7 +143,7 @@ function Client:__tostring()
 end
 
 local function check_open(self)
-  if not self.http then error("seedream: attempt to use a closed client", 3) end
+  if not self.http then error("seedream: attempt to use a closed client", errors.user_level()) end
 end
 
 -- References may be image tables from earlier results: they become their imageUUID (or
@@ -192,7 +212,9 @@ local NO_OPTS = {}
 --- Submits a request and returns its task at once; `nil, err` when the request is invalid
 -- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
 function Client:submit(req, opts)
-  if type(req) ~= "table" then error("bad argument #1 to 'submit' (table expected)", 2) end
+  if type(req) ~= "table" then
+    error("bad argument #1 to 'submit' (table expected)", errors.user_level())
+  end
   check_open(self)
   opts = opts or NO_OPTS
   req = self:_resolve(req)

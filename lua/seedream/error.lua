@@ -80,6 +80,22 @@ end
 
 function M.is(v) return getmetatable(v) == Error end
 
+-- The folder of the library's own files ("@.../seedream/"), to tell its frames apart.
+local LIB = "@" .. (debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "")
+
+--- The level, for `error(msg, level)` in the function that calls this, of the first caller
+-- outside the library: misuse is then reported at the user's line however deep in the
+-- library it was found (client:generate -> submit -> ...). 0 (no position) if none.
+function M.user_level()
+  local level = 3                                -- 1: this function, 2: its caller
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then return 0 end
+    if info.what ~= "C" and info.source:sub(1, #LIB) ~= LIB then return level - 1 end
+    level = level + 1
+  end
+end
+
 --- True when a task failed without learning whether the server made it (no answer in
 -- time, a broken connection, a 5xx, an unreadable body): it may still be charged, so it is
 -- polled rather than sent again, and a budget counts it. An error the server gave about

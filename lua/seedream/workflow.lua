@@ -23,14 +23,14 @@ M.DEFAULT_CONCURRENCY = 8
 local function as_error(e)
   if errors.is(e) then return e end
   if type(e) == "table" and e.code and e.message then return errors.new(e) end
-  return errors.new { code = "error", message = tostring(e) }
+  return errors.new { code = "callback", message = tostring(e) }
 end
 
 --- Runs `fn(item, i)` for every item of `list` in coroutines, at most `opts.concurrency`
 -- (default 8) at once, and waits for all of them.
 -- Returns `results, errs`: two tables indexed like `list`. An item whose fn raised, or
 -- returned `nil, err`, has its error in `errs[i]` (raised strings become errors with code
--- "error"); one failure never loses the other items' results. Inside `seedream.run` the
+-- "callback"); one failure never loses the other items' results. Inside `seedream.run` the
 -- waits yield; outside, `map` drives the clients until every item is done.
 -- @tparam table list the items (a sequence)
 -- @tparam function fn called as fn(item, i)
@@ -74,7 +74,7 @@ function M.map(list, fn, opts)
   end
   for i = 1, n do
     if state[i] ~= "done" then
-      errs[i] = errors.new { code = "error",
+      errs[i] = errors.new { code = "callback",
         message = "map: item " .. i .. " did not finish: " .. tostring(broken or "not run") }
     end
   end
