@@ -29,6 +29,23 @@ local function story(run, client, n, opts)
   end)
 end
 
+-- The second run of a task the first one sent: it gets the image of that same taskUUID,
+-- by polling (adopted), and the server made and charged the task once. Cleans up.
+local function resumed_once(dir, run2, c2, emu2, prompt, uuid)
+  local images = assert(c2:generate(h.req { positivePrompt = prompt }))
+  run2:finish()
+  assert.are.equal(uuid, images[1].taskUUID)
+  assert.are.equal(1, c2:stats().adopted)
+  local s = emu2:stats()
+  assert.are.equal(1, s.inference_tasks)
+  assert.are.equal(1, s.tasks_charged)
+  assert.are.equal(0, s.duplicates)
+  assert.is_true(exists(dir .. "/" .. uuid .. "-1.jpg"))
+  c2:close()
+  emu2:stop()
+  rm(dir)
+end
+
 describe("run directories", function()
   local emu
   setup(function() emu = h.emulator("--latency-ms 20") end)
@@ -160,18 +177,7 @@ describe("run directories", function()
     local run2 = assert(seedream.run_dir(dir))
     local c2 = run2:client { api_key = h.KEY, url = slow.url, delivery = "async",
                              poll = { first = 0.05, min = 0.05, max = 0.1 } }
-    local images = assert(c2:generate(h.req { positivePrompt = "left behind" }))
-    run2:finish()
-    assert.are.equal(task.taskUUID, images[1].taskUUID)
-    assert.are.equal(1, c2:stats().adopted)
-    local s = slow:stats()
-    assert.are.equal(1, s.inference_tasks)
-    assert.are.equal(1, s.tasks_charged)
-    assert.are.equal(0, s.duplicates)
-    assert.is_true(exists(dir .. "/" .. task.taskUUID .. "-1.jpg"))
-    c2:close()
-    slow:stop()
-    rm(dir)
+    resumed_once(dir, run2, c2, slow, "left behind", task.taskUUID)
   end)
 
   it("polls a task that timed out in an earlier run, never paying for it twice", function()
@@ -185,18 +191,7 @@ describe("run directories", function()
     c:close()
     local run2 = assert(seedream.run_dir(dir))
     local c2 = run2:client { api_key = h.KEY, url = slow.url, poll = { first = 0.2, min = 0.1 } }
-    images = assert(c2:generate(h.req { positivePrompt = "too slow for its timeout" }))
-    run2:finish()
-    assert.are.equal(err.taskUUID, images[1].taskUUID)
-    assert.are.equal(1, c2:stats().adopted)
-    local s = slow:stats()
-    assert.are.equal(1, s.inference_tasks)
-    assert.are.equal(1, s.tasks_charged)
-    assert.are.equal(0, s.duplicates)
-    assert.is_true(exists(dir .. "/" .. err.taskUUID .. "-1.jpg"))
-    c2:close()
-    slow:stop()
-    rm(dir)
+    resumed_once(dir, run2, c2, slow, "too slow for its timeout", err.taskUUID)
   end)
 
   it("sends again a task the server refused with its own error", function()
