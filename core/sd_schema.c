@@ -180,10 +180,12 @@ static const sd_field *sd_field_find(const char *parent, const char *name) {
   return NULL;
 }
 
-/* The parent path of a known field of that name at any level, or NULL. */
+/* The parent path of a known field of that name at any level, or NULL. The top-level
+ * referenceImages is only an accepted alias: its home is inputs. */
 static const char *sd_field_home(const char *name) {
   for (size_t i = 0; i < SD_NFIELDS; i++)
-    if (strcmp(sd_fields[i].name, name) == 0) return sd_fields[i].parent;
+    if (!(sd_fields[i].flags & SD_F_ALIAS) && strcmp(sd_fields[i].name, name) == 0)
+      return sd_fields[i].parent;
   return NULL;
 }
 
@@ -233,9 +235,11 @@ const char *sd_schema_suggest(const char *parent_path, const char *key) {
   return best;
 }
 
-/* Absolute http(s) URI with a non-empty host and no spaces or control characters. */
+/* Absolute http(s) URI with a non-empty host, no spaces or control characters, and valid
+ * UTF-8 (the JSON body must be). */
 static int sd_is_http_uri(const char *s, size_t len) {
   size_t skip;
+  if (sd_utf8_count(s, len) < 0) return 0;
   if (len >= 7 && strncasecmp(s, "http://", 7) == 0)
     skip = 7;
   else if (len >= 8 && strncasecmp(s, "https://", 8) == 0)
@@ -299,8 +303,9 @@ static sd_code sd_bad(sd_error *err, const char *path, const char *fmt_kind,
 static sd_code sd_check_enum(const sd_field *f, const char *path, const sd_value *v,
                              sd_error *err) {
   if (v->type != SD_STRING) return sd_bad(err, path, "a string", v);
-  for (int i = 0; f->values[i]; i++)
-    if (strcmp(v->u.str.s, f->values[i]) == 0) return SD_OK;
+  for (int i = 0; f->values[i]; i++) /* by length too: "URL\0junk" is not "URL" */
+    if (strlen(f->values[i]) == v->u.str.len && memcmp(v->u.str.s, f->values[i], v->u.str.len) == 0)
+      return SD_OK;
   char list[256] = "", q[SD_QUOTE_MAX];
   size_t used = 0;
   sd_quote(q, sizeof q, v->u.str.s, v->u.str.len);
@@ -440,8 +445,8 @@ static sd_code sd_check_field(const sd_value *root, const sd_field *f, const cha
     if (v->type != SD_STRING) return sd_bad(err, path, "a string", v);
     if (!sd_is_http_uri(v->u.str.s, v->u.str.len))
       return sd_error_set(err, SD_EINVALID, path,
-                          "%s: must be an absolute http:// or https:// URL with a host and "
-                          "no spaces, got '%s'",
+                          "%s: must be an absolute http:// or https:// URL with a host, no "
+                          "spaces and valid UTF-8, got '%s'",
                           path, sd_quote(q, sizeof q, v->u.str.s, v->u.str.len));
     return SD_OK;
   }

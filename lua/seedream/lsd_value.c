@@ -11,6 +11,7 @@
 #include "sd_file.h"
 
 #define LSD_MAX_DEPTH 32
+#define LSD_EXACT_INT_MAX ((lua_Integer)1 << 53)
 
 static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int depth,
                          sd_error *err);
@@ -146,8 +147,16 @@ static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int dep
   switch (lua_type(L, idx)) {
   case LUA_TBOOLEAN: v = sd_value_bool(lua_toboolean(L, idx)); break;
   case LUA_TNUMBER:
-    if (lua_isinteger(L, idx)) v = sd_value_int((long long)lua_tointeger(L, idx));
-    else {
+    if (lua_isinteger(L, idx)) {
+      /* values are held as doubles, exact up to 2^53: a larger integer would change */
+      lua_Integer i = lua_tointeger(L, idx);
+      if (i > LSD_EXACT_INT_MAX || i < -LSD_EXACT_INT_MAX) {
+        sd_error_set(err, SD_EINVALID, shown_path(path), "%lld is too large to send exactly "
+                     "(at most 2^53)", (long long)i);
+        return NULL;
+      }
+      v = sd_value_int((long long)i);
+    } else {
       double d = lua_tonumber(L, idx);
       if (!isfinite(d)) {
         sd_error_set(err, SD_EINVALID, shown_path(path), "must be a finite number");

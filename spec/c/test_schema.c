@@ -103,6 +103,19 @@ static void test_unknown_keys(void) {
   ERR(REQ(",\"inputs\":{\"referenceImages\":[" "\"https://h/a\"" "],\"mode\":\"fast\"}"),
       "inputs.mode", "unknown field 'mode' in inputs (it goes in safety)");
   ERR(REQ(",\"bad\\u0001key\":1"), "bad\001key", "unknown field 'bad?key'");
+  /* the top-level referenceImages is an alias: a misplaced one is sent to inputs */
+  ERR(REQ(",\"safety\":{\"referenceImages\":[\"https://h/a\"]}"), "safety.referenceImages",
+      "unknown field 'referenceImages' in safety (it goes in inputs)");
+  /* enums compare whole strings: an embedded NUL is not cut off */
+  ERR(REQ(",\"outputType\":\"URL\\u0000junk\""), "outputType", "expected one of 'URL'");
+  ERR(REQ(",\"model\":\"bytedance:seedream@5.0-lite\\u0000x\""), "model", "must be");
+  ERR(REQ(",\"outputType\":\"URL\\u0000\",\"ttl\":60"), "outputType", "expected one of");
+  /* URLs must be valid UTF-8: the JSON body must be */
+  ERR(REQ(",\"uploadEndpoint\":\"https://up.example/\xff\""), "uploadEndpoint", "valid UTF-8");
+  ERR(REQ(",\"webhookURL\":\"https://h/\xc3\""), "webhookURL", "valid UTF-8");
+  ERR(REQ(",\"inputs\":{\"referenceImages\":[\"https://h/\xff.png\"]}"),
+      "inputs.referenceImages[0]", "not a UUID, http(s) URL");
+  OK(REQ(",\"webhookURL\":\"https://h/caf\xc3\xa9\""));
   /* long values are cut on a UTF-8 boundary in messages */
   ERR(REQ(",\"outputType\":\"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
       "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
