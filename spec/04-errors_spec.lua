@@ -31,21 +31,32 @@ describe("errors from the server", function()
     c:close()
   end)
 
-  it("malformed JSON is bad_response", function()
-    local c = emu:client()
-    emu:fault { kind = "malformed" }
-    local images, err = c:generate(h.req())
-    assert.is_nil(images)
-    assert.are.equal("bad_response", err.code)
-    assert.are.equal(200, err.status)
-    c:close()
-  end)
+  -- An accepted (2xx) answer that cannot be read: the task may be made and charged, so it
+  -- is polled under its taskUUID, never failed and paid again under a new one.
+  for _, kind in ipairs { "malformed", "empty", "truncate" } do
+    for _, delivery in ipairs { "sync", "async" } do
+      it(("a %s 2xx answer to a %s task: the task is polled, and charged once"):format(kind, delivery),
+         function()
+        local c = emu:client { poll = { first = 0.05, min = 0.05 } }
+        local before = emu:stats()
+        emu:fault { kind = kind }
+        local task = assert(c:submit(h.req { deliveryMethod = delivery }))
+        local images = assert(task:wait())
+        assert.are.equal(task.taskUUID, images[1].taskUUID)
+        local after = emu:stats()
+        assert.are.equal(1, after.tasks_charged - before.tasks_charged)
+        assert.is_true(after.poll_requests > before.poll_requests)
+        c:close()
+      end)
+    end
+  end
 
-  it("an empty body is bad_response", function()
-    local c = emu:client()
-    emu:fault { kind = "empty" }
-    local _, err = c:generate(h.req())
-    assert.are.equal("bad_response", err.code)
+  it("a poll answer that cannot be read is polled again, not a failure", function()
+    local c = emu:client { delivery = "async", poll = { first = 0.05, min = 0.05 } }
+    local task = assert(c:submit(h.req()))
+    while task.status ~= "processing" do c:step(0.01) end
+    emu:fault { kind = "malformed" }                 -- the next request: the poll
+    assert(task:wait())
     c:close()
   end)
 

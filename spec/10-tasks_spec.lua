@@ -149,6 +149,23 @@ describe("tasks", function()
     assert.are.equal("cancelled", t.status)
   end)
 
+  it("a callback may close its own client: the step ends cleanly, the rest is cancelled", function()
+    local c = emu:client { max_in_flight = 1 }
+    local closed_in
+    local first = assert(c:submit(h.req(), { on_image = function(_, task)
+      closed_in = task
+      c:close()
+    end }))
+    local second = assert(c:submit(h.req()))
+    local ok, err = pcall(function() while c:busy() do c:step(0.05) end end)
+    assert.is_true(ok, tostring(err))
+    assert.are.equal(first, closed_in)
+    assert.are.equal("cancelled", second.status)
+    assert.is_false(c:busy())
+    assert.has_error(function() c:step(0) end)       -- closed: misuse raises
+    c:close()                                        -- idempotent
+  end)
+
   -- misuse raises, and the message points at the caller's line, not into the library
   local THIS = debug.getinfo(1, "S").short_src
 

@@ -2,6 +2,7 @@
 -- cycle), partial results as they arrive, de-duplication, retries with the same taskUUID.
 local seedream = require "seedream"
 local h = require "helper"
+local core = require "seedream.core"
 
 describe("async delivery", function()
   local emu
@@ -58,6 +59,48 @@ describe("async delivery", function()
     assert.truthy(c:stats().polls >= 2)
     assert.are.equal(4, #t:result())
     c:close()
+  end)
+
+  it("wait(timeout) bounds the whole wait, even while images keep arriving", function()
+    local slow = h.emulator("--latency-ms 250")
+    local c = slow:client { poll = { first = 0.05, min = 0.05 } }
+    local series = h.req { deliveryMethod = "async",
+                           providerSettings = { bytedance = { maxSequentialImages = 6 } } }
+    local t = assert(c:submit(series))
+    local t0 = core.now()
+    local images, err = t:wait(0.6)                  -- outside a coroutine
+    assert.is_nil(images)
+    assert.are.equal("timeout", err.code)
+    assert.is_true(core.now() - t0 < 1.0)
+    assert.is_true(#t._images < 6)
+    local t2 = assert(c:submit(series))
+    seedream.run(function()                          -- inside one
+      local t1 = core.now()
+      local imgs, e = t2:wait(0.6)
+      assert.is_nil(imgs)
+      assert.are.equal("timeout", e.code)
+      assert.is_true(core.now() - t1 < 1.0)
+      t:cancel(); t2:cancel()
+    end)
+    c:close()
+    slow:stop()
+  end)
+
+  it("a task that joins a backed-off poll cycle is first polled poll.first after it", function()
+    local slow = h.emulator("--latency-ms 3000")
+    local c = slow:client { delivery = "async", poll = { first = 0.1, min = 0.1, factor = 4, max = 4 } }
+    local a = assert(c:submit(h.req()))
+    local t0 = core.now()
+    while core.now() - t0 < 1.0 do c:step(0.05) end   -- a has been polled: 0.1, 0.4, 1.6 s...
+    assert.is_true(c.poll_interval >= 1.6)
+    local polls = c:stats().polls
+    local b = assert(c:submit(h.req()))
+    local t1 = core.now()
+    while c:stats().polls < polls + 2 and core.now() - t1 < 3 do c:step(0.02) end
+    assert.is_true(core.now() - t1 < 0.6, "b's first poll came late")
+    a:cancel(); b:cancel()
+    c:close()
+    slow:stop()
   end)
 
   it("a series that comes back shorter than asked finishes with what came", function()

@@ -143,7 +143,7 @@ function Client:__tostring()
 end
 
 local function check_open(self)
-  if not self.http then error("seedream: attempt to use a closed client", errors.user_level()) end
+  if self.closed then error("seedream: attempt to use a closed client", errors.user_level()) end
 end
 
 -- References may be image tables from earlier results: they become their imageUUID (or
@@ -379,7 +379,9 @@ function Client:_dispatch(t)
     end
   end
   if batch then self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
-  if self.n_polling > 0 and not self.poll_busy and t >= self.next_poll then
+  if self.n_polling > 0 and not self.poll_busy
+     and (t >= self.next_poll or t >= (self.newcomer_due or math.huge)) then
+    self.newcomer_due = nil
     local uuids, list, inline = {}, {}, false
     for task in pairs(self.polling) do
       list[#list + 1] = task
@@ -400,10 +402,15 @@ end
 function Client:_start_polling(task)
   task.status = "processing"
   if self.polling[task] then return end
+  -- its first poll comes poll.first after it, however far the interval has backed off
+  -- while the others waited (the cycle then goes on from poll.min: there is news to wait for)
+  local due = now() + self.poll.first
   if self.n_polling == 0 and not self.poll_busy then
-    self.next_poll = now() + self.poll.first
-    self.poll_interval = self.poll.min
+    self.next_poll = due
+  elseif due < (self.newcomer_due or math.huge) then
+    self.newcomer_due = due
   end
+  self.poll_interval = self.poll.min
   self.polling[task] = true
   self.n_polling = self.n_polling + 1
 end
@@ -427,6 +434,13 @@ function Client:_on_submit(task, done, r)
   end
   if err and err.code == "conflictTaskUUID" then
     -- the server has this task already (an earlier attempt got through): poll, never resend
+    return self:_start_polling(task)
+  end
+  if err and err.code == "bad_response" and done.status and done.status >= 200
+     and done.status < 300 and not items then
+    -- accepted, but the answer cannot be read: the task may be made and charged. Poll it
+    -- under its taskUUID; if the server does not know it, it is sent again (same UUID).
+    task.adopted = true
     return self:_start_polling(task)
   end
   if err then return task:_finish(err) end
@@ -522,6 +536,7 @@ function Client:_on_finish(task)
   if self.active[task] then
     self.active[task] = nil
     self.n_active = self.n_active - 1
+    if self.n_active == 0 then self.next_deadline = math.huge end   -- no deadline left
   end
 end
 
@@ -539,8 +554,17 @@ function Client:_report(msg)
   self.failures[#self.failures + 1] = msg
 end
 
+-- A timer that wakes job (if token is still its) after timeout seconds; returns it.
 function Client:_wake_at(job, token, timeout)
-  self.timers[#self.timers + 1] = { now() + timeout, job, token }
+  local tm = { now() + timeout, job, token }
+  self.timers[#self.timers + 1] = tm
+  return tm
+end
+
+function Client:_drop_timer(tm)
+  for i, t in ipairs(self.timers) do
+    if t == tm then return table.remove(self.timers, i) end
+  end
 end
 
 -- Fails tasks whose deadline passed and fires wait timeouts.
@@ -571,7 +595,10 @@ end
 -- Seconds until the client itself must act (poll, deadline, timer), or nil.
 function Client:_next_timer(t)
   local at = self.next_deadline
-  if self.n_polling > 0 and not self.poll_busy and self.next_poll < at then at = self.next_poll end
+  if self.n_polling > 0 and not self.poll_busy then
+    local poll_at = math.min(self.next_poll, self.newcomer_due or math.huge)
+    if poll_at < at then at = poll_at end
+  end
   for _, tm in ipairs(self.timers) do if tm[1] < at then at = tm[1] end end
   if at == math.huge then return nil end
   return math.max(0, at - t)
@@ -584,7 +611,7 @@ end
 function Client:_drain(stop_at)
   self.backlog = false
   local started = false
-  while true do
+  while not self.closed do
     if stop_at and started and now() >= stop_at then
       self.backlog = true
       break
@@ -640,8 +667,9 @@ function Client:step(timeout, budget)
   self.stepping = true
   local ok, e = pcall(self._drain, self, budget and now() + budget)
   self.stepping = false
+  if self.closed then self:_release() end          -- a callback closed the client
   if not ok then error(e, 0) end
-  self:_dispatch(now())
+  if not self.closed then self:_dispatch(now()) end
   if self.failures and #self.failures > 0 then
     local msg = table.remove(self.failures, 1)
     error(msg, 0)
@@ -738,15 +766,24 @@ end
 -- (No `__gc`: a collected client takes its tasks with it, and its transport's own `__gc`
 -- frees the connections.)
 function Client:close()
-  if not self.http then return end
+  if self.closed then return end
+  self.closed = true
   for task in pairs(self.active) do task:cancel() end
   for _, what in pairs(self.requests) do
     if what.url then what:cancel() end
   end
-  self.http:close()
-  self.http = nil
   self.poll_rest, self.backlog = nil, false
   clients[self] = nil
+  -- closed from a callback: the step running it still holds the transport, and lets it go
+  -- when it unwinds
+  if not self.stepping then self:_release() end
+end
+
+function Client:_release()
+  if self.http then
+    self.http:close()
+    self.http = nil
+  end
 end
 Client.__close = Client.close
 

@@ -68,7 +68,7 @@ end
 function M.drive(wait)
   local busy = {}
   for c in pairs(client.clients) do
-    if c.http and c:busy() then busy[#busy + 1] = c end
+    if not c.closed and c:busy() then busy[#busy + 1] = c end
   end
   if #busy == 0 then
     if not scheduler.has_work() then return false end

@@ -321,7 +321,7 @@ function Run:_save(client, item)
     if self.live_images[uuid] then self.live_images[uuid].file = path end
     return
   end
-  if self.saving[uuid] or not item.imageURL or not client or not client.http then return end
+  if self.saving[uuid] or not item.imageURL or not client or client.closed then return end
   self.saving[uuid] = true
   local function done(p, err)
     self.saving[uuid] = nil
@@ -600,7 +600,7 @@ Run.write = Run._write
 -- `seedream.run` it yields; outside it drives the clients.
 function Run:finish()
   for _, c in ipairs(self.clients) do
-    if c.http then
+    if not c.closed then
       local list = {}
       for task in pairs(c.active) do list[#list + 1] = task end
       for _, task in ipairs(list) do task:wait() end

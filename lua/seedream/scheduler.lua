@@ -25,7 +25,8 @@ M.drive = nil
 
 --- Waits until the job's coroutine has returned; gives its results, or `nil, err` with the
 -- error (a traceback string) if it raised. Yields inside managed coroutines, else drives
--- the clients.
+-- the clients. An error given to a waiter this way is its to handle: step() does not
+-- raise it as well.
 function Job:wait()
   while not self.done do
     local me = M.current()
@@ -33,17 +34,27 @@ function Job:wait()
       local token = M.token(me)
       self.waiters[#self.waiters + 1] = { me, token }
       M.park()
-    elseif not M.drive(0.25) and not self.done then
-      return nil, "seedream: the job waits but nothing is pending"
+    else
+      self.watchers = self.watchers + 1          -- a blocking waiter will take the error
+      local ok, pending = pcall(M.drive, 0.25)
+      self.watchers = self.watchers - 1
+      if not ok then error(pending, 0) end
+      if not pending and not self.done then
+        return nil, "seedream: the job waits but nothing is pending"
+      end
     end
   end
-  if self.error then return nil, self.error end
+  if self.error then
+    self.error_taken = true
+    return nil, self.error
+  end
   return table.unpack(self.results, 1, self.results.n)
 end
 
 local function finish(job, ok, ...)
   if coroutine.status(job.co) ~= "dead" then return end
   job.done = true
+  local waited = #job.waiters > 0 or job.watchers > 0
   for _, w in ipairs(job.waiters) do M.wake(w[1], w[2]) end
   job.waiters = {}
   if ok then
@@ -52,8 +63,8 @@ local function finish(job, ok, ...)
     job.error = debug.traceback(job.co, tostring((...)))
     if job.on_error then
       job.on_error(job.error, job)
-    else
-      failures[#failures + 1] = job.error
+    elseif not waited then                       -- nobody to give it to: step() raises it
+      failures[#failures + 1] = job
     end
   end
   jobs[job.co] = nil
@@ -74,7 +85,8 @@ end
 --- Starts fn(...) in a managed coroutine; it runs until its first wait.
 -- Returns the job: `{ done, results = table.pack(...), error }` with `job:wait()`.
 function M.spawn(fn, on_error, ...)
-  local job = setmetatable({ done = false, on_error = on_error, waiters = {} }, Job)
+  local job = setmetatable({ done = false, on_error = on_error, waiters = {}, watchers = 0 },
+                           Job)
   job.co = coroutine.create(fn)
   jobs[job.co] = job
   resume(job, ...)
@@ -114,9 +126,9 @@ function M.run_ready()
       end
     end
   end
-  if #failures > 0 then
-    local msg = table.remove(failures, 1)
-    error(msg, 0)
+  while #failures > 0 do                         -- skipping those a later wait took
+    local job = table.remove(failures, 1)
+    if not job.error_taken then error(job.error, 0) end
   end
 end
 

@@ -99,8 +99,11 @@ end
 -- `seedream.run`/`client:spawn` it yields to the scheduler; elsewhere it drives the client's
 -- loop (blocking) until done. `timeout` (seconds) bounds this wait only.
 function Task:wait(timeout)
+  local now = self.client.now
+  local deadline = timeout and now() + timeout      -- one bound for the whole wait
   while not self:done() do
-    if not self:_wait_progress(timeout) then
+    local left = deadline and deadline - now()
+    if (left and left <= 0) or not self:_wait_progress(left) then
       return nil, errors.new { code = "timeout", taskUUID = self.taskUUID,
                                message = "waited " .. timeout .. " s and the task is not done" }
     end
@@ -115,8 +118,10 @@ function Task:_wait_progress(timeout)
   if job then
     local token = scheduler.token(job)
     self:_add_waiter(job, token)
-    if timeout then self.client:_wake_at(job, token, timeout) end
+    local timer = timeout and self.client:_wake_at(job, token, timeout)
     scheduler.park()
+    -- woken by progress: the timer has no one left to wake (and would keep busy() true)
+    if timer then self.client:_drop_timer(timer) end
     return #self._images > n or self.status ~= status
   end
   local client = self.client
