@@ -145,6 +145,29 @@ describe("protocol.parse", function()
     assert.are.equal("inputs.referenceImages[2]", r.errors.a.field)
   end)
 
+  it("takes error items of any shape without raising", function()
+    local r = parse(200, [[{"data":[{"taskUUID":"a","status":"error","error":5},
+      {"taskUUID":"b","imageUUID":"i1","imageURL":{"x":1}},
+      {"taskUUID":"c","imageUUID":"i2","imageURL":"http://x/i2.jpg"}],
+      "errors":[true, {"taskUUID":"d","error":"plain words"}]}]])
+    assert.are.equal("5", r.errors.a.message)
+    assert.are.equal("plain words", r.errors.d.message)
+    assert.is_false(protocol.is_image(r.items.b[1]))     -- an imageURL that is not a string
+    assert.is_true(protocol.is_image(r.items.c[1]))
+  end)
+
+  it("never shows the API key a server echoes, nor its control characters", function()
+    local key = "sk-live-4f8a2b"
+    local r = protocol.parse({ code = "ok", status = 401, body = '{"errors":[{"code":"invalidApiKey",' ..
+      '"message":"Invalid API key: Bearer ' .. key .. '\\u001b]0;owned\\u0007\\u001b[2J"}]}' }, key)
+    local err = r.common
+    assert.is_nil(err.message:find(key, 1, true))
+    assert.truthy(err.message:find("[API key]", 1, true))
+    assert.is_nil(err.message:find("%c"))
+    r = protocol.parse({ code = "ok", status = 502, body = "<html>bad gateway for " .. key .. "</html>" }, key)
+    assert.is_nil(tostring(r.common):find(key, 1, true))
+  end)
+
   it("takes the singular error form", function()
     local r = parse(403, [[{"error":{"code":"notAllowed","message":"nope"}}]])
     assert.are.equal("notAllowed", r.common.code)

@@ -193,5 +193,28 @@ describe("tasks", function()
     end
     local c = assert(seedream.client { api_key = "k", url = emu.url, retries = 0, backoff = 0 })
     c:close()
+    for _, o in ipairs { { budget = 0 / 0 }, { budget = -1 }, { budget = 1, price = 0 },
+                         { budget = 1, price = -0.01 } } do
+      assert.has_error(function() seedream.client(o) end)
+    end
+  end)
+
+  it("an API key with control characters is refused by name, without showing it", function()
+    for _, key in ipairs { "sk-abc\0def", "sk-abc\r\nX-Evil: 1", ("k"):rep(5000) } do
+      local c, err = seedream.client { api_key = key, url = emu.url }
+      assert.is_nil(c)
+      assert.are.equal("invalid", err.code)
+      assert.are.equal("api_key", err.field)
+      assert.is_nil(tostring(err):find("sk-abc", 1, true))
+    end
+  end)
+
+  it("a task takes no more images than it can have, whatever the server sends", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req()))
+    assert(t:wait())
+    assert.is_false(t:_add_image { imageUUID = core.uuid(), imageURL = emu.base .. "/x.jpg" })
+    assert.are.equal(1, #t:result())
+    c:close()
   end)
 end)

@@ -3,6 +3,7 @@
 -- killed with SIGKILL mid-way that loses no paid image and pays no task twice.
 local seedream = require "seedream"
 local json = require "seedream.json"
+local core = require "seedream.core"
 local h = require "helper"
 local tmpdir, read, rm = h.tmpname, h.read, h.rmdir
 
@@ -210,6 +211,46 @@ describe("run directories", function()
     assert.is_nil(c2:stats().adopted)
     c2:close()
     rm(dir)
+  end)
+
+  it("two tasks whose images share an imageUUID each get their own file", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local made = { assert(c:generate(h.req { positivePrompt = "one" }))[1],
+                   assert(c:generate(h.req { positivePrompt = "two" }))[1] }
+    -- as a server reusing an imageUUID across tasks would report them
+    local shared, uuids = core.uuid(), {}
+    for i, img in ipairs(made) do
+      uuids[i] = core.uuid()
+      run:finished { taskUUID = uuids[i], status = "done", client = c, request = h.req(),
+                     max_images = 1, _images = { { imageUUID = shared, imageURL = img.imageURL,
+                                                   index = 1, format = "jpg" } } }
+    end
+    run:finish()
+    for i = 1, 2 do assert.is_true(exists(dir .. "/" .. uuids[i] .. "-1.jpg"), "file " .. i) end
+    local saved = 0
+    for _, img in ipairs(manifest(dir).images) do
+      if img.imageUUID == shared and img.status == "saved" then saved = saved + 1 end
+    end
+    assert.are.equal(2, saved)
+    c:close()
+    rm(dir)
+  end)
+
+  it("a directory whose name starts with a dash is a name, not an option", function()
+    local uv = require "luv"                         -- for chdir: the name must be relative
+    local base, here = tmpdir(), uv.cwd()
+    os.execute("mkdir -p '" .. base .. "'")
+    uv.chdir(base)
+    local ok, run, err = pcall(seedream.run_dir, "--help")
+    local made = ok and run and exists("--help/journal.jsonl")
+    if ok and run then run:close() end
+    uv.chdir(here)
+    rm(base)
+    assert.is_true(ok, tostring(run))
+    assert.truthy(run, tostring(err))
+    assert.is_true(made)
   end)
 
   it("decodes inline images into files and keeps their data out of the journal", function()

@@ -55,6 +55,21 @@ describe("delivery", function()
     _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), status = "error",
       error = { code = "contentModerated", message = "no" } })
     assert.are.equal("contentModerated", err.code)
+    -- hostile shapes give nil, err, never a raise
+    _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), status = "error", error = 5 })
+    assert.are.equal("http", err.code)
+    assert.are.equal("5", err.message)
+    _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), imageUUID = core.uuid(),
+                                                    imageURL = { x = 1 } })
+    assert.are.equal("bad_response", err.code)
+    assert.truthy(err.message:find("imageURL is not a string", 1, true))
+  end)
+
+  it("a webhook image, which has no index, saves under its imageUUID by default", function()
+    local task, img = core.uuid(), core.uuid()
+    local delivered = assert(seedream.webhook.parse(h.json.encode { taskUUID = task, imageUUID = img,
+      imageBase64Data = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==" }))
+    assert.are.equal(task .. "-" .. img .. ".jpg", require("seedream.image").file_name(delivered))
   end)
 
   it("includeCost and safety pass through; cost is summed per task", function()

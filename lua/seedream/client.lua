@@ -94,9 +94,9 @@ function M.new(o)
   }, Client)
   self.dry_run = opt(o, "dry_run", "boolean", false)
   self.journal = opt(o, "journal", "table", nil)
-  local limit = opt(o, "budget", "number", nil)
+  local limit = opt_num(o, "budget", nil, false, true)
   if limit then
-    self.budget = Budget.new(limit, opt(o, "price", "number", core.limits.cost_per_image))
+    self.budget = Budget.new(limit, opt_num(o, "price", core.limits.cost_per_image))
   end
   if self.delivery and self.delivery ~= "sync" and self.delivery ~= "async" then
     error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)",
@@ -123,6 +123,13 @@ function M.new(o)
     end
     f:close()
   end
+  local key = opt(o, "api_key", "string", os.getenv("RUNWARE_API_KEY"))
+  -- it goes in a header line: no control characters (a NUL would cut it, CR/LF would add
+  -- lines); the message never shows it
+  if key and (key:find("%c") or #key > 4096) then
+    return nil, errors.new { code = "invalid", field = "api_key",
+      message = "the API key has control characters or is longer than 4096 bytes" }
+  end
   local http, err = core.http {
     connect_timeout = opt_num(o, "connect_timeout", nil),
     retries = opt_num(o, "retries", nil, true, true),
@@ -133,7 +140,7 @@ function M.new(o)
   }
   if not http then return nil, errors.from_core(err) end
   self.http = http
-  secrets[self] = opt(o, "api_key", "string", os.getenv("RUNWARE_API_KEY"))
+  secrets[self] = key
   clients[self] = true
   return self
 end
@@ -426,7 +433,7 @@ end
 function Client:_on_submit(task, done, r)
   task.http_id = nil
   if task.status ~= "sent" then return end
-  r = r or protocol.parse(done)
+  r = r or protocol.parse(done, secrets[self])
   local items = r.items[task.taskUUID]
   local err = r.errors[task.taskUUID] or (not items and r.common) or nil
   for _, item in ipairs(items or {}) do
@@ -457,7 +464,7 @@ end
 -- _poll_continue, which a step with a budget may stop between two tasks (the rest waits
 -- for the next step; no new poll is sent meanwhile).
 function Client:_on_poll(tasks, done)
-  local r = protocol.parse(done)
+  local r = protocol.parse(done, secrets[self])
   local whole = r.common and not next(r.items) and not next(r.errors)
   self.poll_rest = { tasks = tasks, r = r, i = 1, progress = false, whole = whole,
     fatal = whole and r.common.status and r.common.status >= 400 and r.common.status < 500
@@ -631,7 +638,7 @@ function Client:_drain(stop_at)
     if what then
       if what.poll then self:_on_poll(what.poll, done)
       elseif what.batch then
-        local r = protocol.parse(done)
+        local r = protocol.parse(done, secrets[self])
         for _, task in ipairs(what.batch) do self:_on_submit(task, done, r) end
       elseif what.url then what:_on_done(done)
       else self:_on_submit(what, done) end

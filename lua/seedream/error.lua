@@ -50,31 +50,53 @@ function M.from_core(e, extra)
   return M.new(t)
 end
 
---- An error item of a Runware response (`errors[i]` or a failed getResponse item).
-function M.from_api(item, status, task_uuid)
-  local e = item.error or item
-  local message = type(e.message) == "string" and e.message or "the API reported an error"
+-- s with every occurrence of the plain string old replaced by new (no patterns: paths hold
+-- brackets and dots, keys anything).
+local function replace_plain(s, old, new)
+  if old == "" then return s end
+  local at, parts = 1, {}
+  while true do
+    local i, j = s:find(old, at, true)
+    if not i then break end
+    parts[#parts + 1] = s:sub(at, i - 1) .. new
+    at = j + 1
+  end
+  parts[#parts + 1] = s:sub(at)
+  return table.concat(parts)
+end
+
+--- Server text made safe to show: `secret` (the API key, should a server or proxy echo it)
+-- replaced, control characters (terminal escapes) made spaces, at most 1,000 bytes.
+function M.clean(text, secret)
+  text = tostring(text)
+  if secret and #secret >= 4 then text = replace_plain(text, secret, "[API key]") end
+  text = text:gsub("%c", " ")
+  if #text > 1000 then text = text:sub(1, 997) .. "..." end
+  return text
+end
+
+--- An error item of a Runware response (`errors[i]` or a failed getResponse item). Any
+-- shape is taken (a hostile or broken server may send numbers where objects belong).
+-- `secret`: the API key, removed from the server's text.
+function M.from_api(item, status, task_uuid, secret)
+  if type(item) ~= "table" then item = { message = item } end
+  local e = item.error
+  if type(e) ~= "table" then e = e ~= nil and { message = e } or item end
+  local message = type(e.message) == "number" and ("%.14g"):format(e.message) or e.message
+  message = type(message) == "string" and M.clean(message, secret) or "the API reported an error"
   local field = type(e.parameter) == "string" and lua_path(e.parameter) or nil
   if field and field ~= e.parameter then
     -- the wire's paths are 0-based: where the message names the same place, say it as the
-    -- field does (plain find/replace, no patterns: the path holds brackets and dots)
-    local at, parts = 1, {}
-    while true do
-      local i, j = message:find(e.parameter, at, true)
-      if not i then break end
-      parts[#parts + 1] = message:sub(at, i - 1) .. field
-      at = j + 1
-    end
-    parts[#parts + 1] = message:sub(at)
-    message = table.concat(parts)
+    -- field does
+    message = replace_plain(message, e.parameter, field)
   end
   return M.new {
-    code = type(e.code) == "string" and e.code or "http",
+    code = type(e.code) == "string" and M.clean(e.code) or "http",
     message = message,
-    field = field,
+    field = field and M.clean(field),
     status = status,
-    taskUUID = item.taskUUID or task_uuid,
-    documentation = type(e.documentation) == "string" and e.documentation or nil,
+    taskUUID = type(item.taskUUID) == "string" and item.taskUUID or task_uuid,
+    documentation = type(e.documentation) == "string" and M.clean(e.documentation, secret) or nil,
   }
 end
 
@@ -97,13 +119,13 @@ function M.user_level()
 end
 
 --- True when a task failed without learning whether the server made it (no answer in
--- time, a broken connection, a 5xx, an unreadable body): it may still be charged, so it is
--- polled rather than sent again, and a budget counts it. An error the server gave about
--- the task itself (its own code, a 4xx) says the task was not made.
+-- time, a broken connection, a 5xx, a body it could not read or hold): it may be charged,
+-- so it is polled rather than sent again, and a budget counts it. An error the server gave
+-- about the task itself (its own code, a 4xx) says the task was not made.
 function M.outcome_unknown(err)
   if type(err) ~= "table" then return false end
   local c = err.code
-  return c == "timeout" or c == "network" or c == "bad_response"
+  return c == "timeout" or c == "network" or c == "bad_response" or c == "io" or c == "nomem"
       or (c == "http" and type(err.status) == "number" and err.status >= 500)
 end
 

@@ -58,11 +58,12 @@ local function is_dir(path)
 end
 
 --- The file name for an image in a directory: `pattern` with `{taskUUID}`, `{imageUUID}`,
--- `{index}`, `{seed}`, `{ext}` replaced (default `{taskUUID}-{index}.{ext}`). Values from
--- the server are used only after checking them (a UUID, an integer), so a hostile server
--- cannot make a name that leaves the directory.
+-- `{index}`, `{seed}`, `{ext}` replaced (default `{taskUUID}-{index}.{ext}`, or
+-- `{taskUUID}-{imageUUID}.{ext}` for an image without its place in the task, such as a
+-- webhook delivery). Values from the server are used only after checking them (a UUID, an
+-- integer), so a hostile server cannot make a name that leaves the directory.
 function M.file_name(img, pattern)
-  pattern = pattern or "{taskUUID}-{index}.{ext}"
+  pattern = pattern or (img.index and "{taskUUID}-{index}.{ext}" or "{taskUUID}-{imageUUID}.{ext}")
   local bad
   local name = pattern:gsub("{(%w+)}", function(k)
     local v = img[k]

@@ -31,8 +31,9 @@ for _, k in ipairs(image.FIELDS) do ITEM_FIELDS[k] = true end
 -- `{ items = {uuid -> {item...}}, errors = {uuid -> err}, common = err|nil }`.
 -- `common` is an error that applies to every task of the request (transport failure, HTTP
 -- error without a task, malformed body). The body is decoded and sorted by task in C
--- (core.answer); only errors become tables here.
-function M.parse(done)
+-- (core.answer); only errors become tables here. `secret` (the API key) is removed from
+-- any server text that goes into an error.
+function M.parse(done, secret)
   if done.code ~= "ok" then
     local message = done.message or done.code
     if message:find("certificate", 1, true) then
@@ -45,7 +46,8 @@ function M.parse(done)
   local status, body = done.status, done.body or ""
   local out = core.answer(body, ITEM_FIELDS)
   if not out then
-    local what = body == "" and "an empty body" or ("a body that is not JSON: " .. snippet(body))
+    local what = body == "" and "an empty body"
+                 or ("a body that is not JSON: " .. errors.clean(snippet(body), secret))
     if status >= 200 and status < 300 then
       return { items = {}, errors = {}, common = errors.new { code = "bad_response",
         status = status, message = "the API answered with " .. what } }
@@ -53,8 +55,10 @@ function M.parse(done)
     return { items = {}, errors = {}, common = errors.new { code = "http", status = status,
       message = "HTTP " .. status .. " with " .. what } }
   end
-  for uuid, raw in pairs(out.errors) do out.errors[uuid] = errors.from_api(raw, status) end
-  if out.common then out.common = errors.from_api(out.common[1], status) end
+  for uuid, raw in pairs(out.errors) do
+    out.errors[uuid] = errors.from_api(raw, status, nil, secret)
+  end
+  if out.common then out.common = errors.from_api(out.common[1], status, nil, secret) end
   if not out.has_data and not out.has_errors and status >= 200 and status < 300 then
     out.common = errors.new { code = "bad_response", status = status,
                               message = "the API answered without data or errors" }
@@ -67,8 +71,8 @@ end
 
 --- True when an item carries an image (rather than only a status).
 function M.is_image(item)
-  return type(item.imageUUID) == "string" and (item.imageURL or item.imageBase64Data
-    or item.imageDataURI) ~= nil
+  return type(item.imageUUID) == "string" and (type(item.imageURL) == "string"
+    or type(item.imageBase64Data) == "string" or type(item.imageDataURI) == "string")
 end
 
 --- Status words of getResponse that mean "not finished" (older docs say pending).

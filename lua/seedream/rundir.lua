@@ -96,6 +96,12 @@ end
 function M.sanitize(req) return clean(req) end
 
 -- A plain image item, without inline data.
+-- Images are known by (taskUUID, imageUUID), as DESIGN.md says of webhook deliveries: an
+-- imageUUID alone may come again in another task (a server's reuse, or a hostile one).
+local function ikey(it, task_uuid)
+  return tostring(it.taskUUID or task_uuid) .. "/" .. tostring(it.imageUUID)
+end
+
 local function item_of(img, task)
   local seed = img.seed
   if type(seed) == "number" then seed = math.tointeger(seed) or seed end
@@ -118,7 +124,7 @@ function M.open(dir, opts)
   end
   opts = opts or {}
   dir = dir:gsub("(.)/+$", "%1")
-  if not os.execute("mkdir -p " .. shq(dir) .. " 2>/dev/null") then
+  if not os.execute("mkdir -p -- " .. shq(dir) .. " 2>/dev/null") then   -- "--": "-x" is a name
     return nil, errors.new { code = "io", message = "cannot create the directory " .. dir }
   end
   local self = setmetatable({
@@ -194,7 +200,7 @@ function Run:_load()
   end
   for _, u in ipairs(self.order) do
     for _, it in ipairs(self.tasks[u].images or {}) do
-      if it.imageUUID and exists(self:_path(it)) then self.saved[it.imageUUID] = true end
+      if it.imageUUID and exists(self:_path(it)) then self.saved[ikey(it)] = true end
     end
   end
   self.created = self.created or os.time()
@@ -293,10 +299,10 @@ function Run:_finished(task)
   local items = array()
   for i, img in ipairs(task._images) do
     local item = item_of(img, task)
-    if item.imageUUID then self.live_images[item.imageUUID] = img end
+    if item.imageUUID then self.live_images[ikey(item)] = img end
     if img.imageBase64Data or img.imageDataURI then
       local path = self:_path(item)
-      if path and image.write_inline(img, path) then img.file, self.saved[item.imageUUID] = path, true end
+      if path and image.write_inline(img, path) then img.file, self.saved[ikey(item)] = path, true end
     end
     items[i] = item
   end
@@ -314,8 +320,8 @@ end
 -- Downloads an image into the directory unless its file is there (in a coroutine).
 function Run:_save(client, item)
   local path = self:_path(item)
-  local uuid = item.imageUUID
-  if not path or not uuid then return end
+  if not path or not item.imageUUID then return end
+  local uuid = ikey(item)
   if self.saved[uuid] or exists(path) then
     self.saved[uuid] = true
     if self.live_images[uuid] then self.live_images[uuid].file = path end
@@ -387,7 +393,7 @@ end
 
 function Run:_on_image(img, task)
   local rec = self.tasks[task.taskUUID]
-  if img.imageUUID then self.live_images[img.imageUUID] = img end
+  if img.imageUUID then self.live_images[ikey(img, task.taskUUID)] = img end
   if rec then
     rec.images = rec.images or array()
     local seen = false
@@ -422,7 +428,7 @@ function Run:_submit(submit, cl, req, sopts)
     rec.replayed = true
     self:_session(u)
     for i, img in ipairs(task._images) do
-      if img.imageUUID then self.live_images[img.imageUUID] = img end
+      if img.imageUUID then self.live_images[ikey(img, task.taskUUID)] = img end
       self:_save(cl, rec.images[i] or item_of(img, task))
     end
     self:_emit("replayed", { task = task, record = rec })
@@ -476,7 +482,7 @@ function Run:summary()
     for _, it in ipairs(rec.images or {}) do
       if not it.planned then
         s.images = s.images + 1
-        if self.saved[it.imageUUID] then s.saved = s.saved + 1 end
+        if self.saved[ikey(it)] then s.saved = s.saved + 1 end
         if type(it.cost) == "number" and not rec.replayed then s.cost = s.cost + it.cost end
       end
     end
@@ -521,15 +527,15 @@ function Run:manifest()
       local path, name = self:_path(it)
       local status
       if it.planned then status, name = "planned", nil
-      elseif self.saved[it.imageUUID] then status = "saved"
-      elseif self.saving[it.imageUUID] then status, name = "downloading", nil
+      elseif self.saved[ikey(it)] then status = "saved"
+      elseif self.saving[ikey(it)] then status, name = "downloading", nil
       else status, name = "missing", nil end
       images[#images + 1] = {
         file = name, status = status, prompt = req.positivePrompt, params = params,
         width = req.width, height = req.height, seed = it.seed, imageUUID = it.imageUUID,
         taskUUID = u, index = it.index, cost = it.cost, format = it.format,
         parents = parents, created = iso(rec.finished or rec.submitted),
-        error = self.dl_errors[it.imageUUID], NSFWContent = it.NSFWContent,
+        error = self.dl_errors[ikey(it)], NSFWContent = it.NSFWContent,
       }
     end
     tasks[#tasks + 1] = {

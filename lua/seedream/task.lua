@@ -65,11 +65,13 @@ function Task:_on_error(fn, ...)
   if not ok then self.client:_report(e) end
 end
 
---- Adds an image item unless its imageUUID was seen (polling repeats them). Returns true
--- when it was new.
+--- Adds an image item unless its imageUUID was seen (polling repeats them), or the task
+-- has all the images it can have (a broken or hostile server could send thousands).
+-- Returns true when it was new.
 function Task:_add_image(item)
   local id, images = item.imageUUID, self._images
   local n = #images
+  if n >= self.max_images then return false end
   for i = 1, n do                 -- a few images per task: a scan beats a set per task
     if images[i].imageUUID == id then return false end
   end

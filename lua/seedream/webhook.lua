@@ -23,11 +23,15 @@ function M.parse(body)
   if type(item.taskUUID) ~= "string" or not core.is_uuid(item.taskUUID) then
     return bad("taskUUID is missing or not a UUID")
   end
-  if item.status == "error" or type(item.error) == "table" then
+  if item.status == "error" or item.error ~= nil then
     return nil, errors.from_api(item, nil, item.taskUUID)
   end
   if type(item.imageUUID) ~= "string" or not core.is_uuid(item.imageUUID) then
     return bad("imageUUID is missing or not a UUID")
+  end
+  for _, k in ipairs { "imageURL", "imageBase64Data", "imageDataURI" } do
+    if item[k] == cjson.null then item[k] = nil end
+    if item[k] ~= nil and type(item[k]) ~= "string" then return bad(k .. " is not a string") end
   end
   if not (item.imageURL or item.imageBase64Data or item.imageDataURI) then
     return bad("no imageURL, imageBase64Data or imageDataURI")
