@@ -188,6 +188,30 @@ describe("coroutines", function()
     c:close()
   end)
 
+  it("wait_any woken by two tasks in one step runs its coroutine once; the next wait waits", function()
+    local c = emu:client { delivery = "async", poll = { first = 0.2, min = 0.2 } }
+    local slow = h.emulator("--latency-ms 600")
+    local cs = slow:client()
+    local t1, t2 = assert(c:submit(h.req())), assert(c:submit(h.req()))   -- one poll ends both
+    local t3 = assert(cs:submit(h.req { numberResults = 2 }))            -- still running then
+    local first, images, err = seedream.run(function()
+      local t = seedream.wait_any { t1, t2 }
+      return t, t3:wait()
+    end)
+    assert.truthy(first == t1 or first == t2)
+    assert.is_nil(err)
+    assert.are.equal(2, #images)
+    cs:close()
+    slow:stop()
+    local r, e = seedream.run(function()
+      local t4 = assert(c:submit(h.req()))
+      return t4:wait(30)
+    end)
+    assert.is_nil(e)
+    assert.are.equal(1, #r)
+    c:close()
+  end)
+
   it("seedream.run refuses to hang when nothing is pending", function()
     assert.has_error(function()
       seedream.run(function() require("seedream.scheduler").park() end)

@@ -76,7 +76,7 @@ local function resume(job, ...)
     if coroutine.status(co) == "dead" then return finish(job, ok, first, ...) end
     if first ~= WAIT then                               -- a plain yield: resume next step
       job.token = job.token or {}
-      later[#later + 1] = job
+      later[#later + 1] = { job, job.token }
     end
   end
   after(coroutine.resume(co, ...))
@@ -105,22 +105,25 @@ function M.park()
   coroutine.yield(WAIT)
 end
 
+-- Each wake carries its token: a job woken twice for the same wait (two tasks of one
+-- wait_any finishing in the same step) runs once, and not again in its next wait.
 function M.wake(job, token)
-  if job.token == token then ready[#ready + 1] = job end
+  if job.token == token then ready[#ready + 1] = { job, token } end
 end
 
 --- Resumes every coroutine that became ready; raises the first error of a coroutine that
 -- had no on_error handler, so that failures are reported, not swallowed.
 function M.run_ready()
   if #later > 0 then
-    for _, job in ipairs(later) do ready[#ready + 1] = job end
+    for _, entry in ipairs(later) do ready[#ready + 1] = entry end
     later = {}
   end
   while #ready > 0 do
     local batch = ready
     ready = {}
-    for _, job in ipairs(batch) do
-      if not job.done and job.token then
+    for _, entry in ipairs(batch) do
+      local job = entry[1]
+      if not job.done and job.token == entry[2] then
         job.token = nil
         resume(job)
       end

@@ -105,10 +105,11 @@ function Task:wait(timeout)
   local deadline = timeout and now() + timeout      -- one bound for the whole wait
   while not self:done() do
     local left = deadline and deadline - now()
-    if (left and left <= 0) or not self:_wait_progress(left) then
+    if left and left <= 0 then
       return nil, errors.new { code = "timeout", taskUUID = self.taskUUID,
                                message = "waited " .. timeout .. " s and the task is not done" }
     end
+    self:_wait_progress(left)          -- progress, a timeout, or nothing: the loop decides
   end
   return self:result()
 end
