@@ -267,6 +267,10 @@ describe("workflow", function()
         assert.is_true(refined[i].planned)
       end
       assert.are.equal(5, c:stats().planned)
+      -- costed without a budget: the series' 4 images and 4 refinements, at the default price
+      local cost = c:cost()
+      assert.is_true(math.abs(cost.estimated - 8 * 0.035) < 1e-9)
+      assert.are.equal(0, cost.reported)
       c:close()
     end)
   end)

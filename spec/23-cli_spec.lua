@@ -176,12 +176,43 @@ describe("seedream command", function()
     os.execute("rm -rf " .. q(dir))
   end)
 
+  it("a bad --timeout or --budget is a usage error, before any directory is made", function()
+    for _, args in ipairs { { "--timeout", "-5" }, { "--timeout", "0" }, { "--budget", "-1" } } do
+      local dir = tmpdir()
+      local code, _, err = seedream({ "generate", "x", "--out", dir, args[1], args[2] }, env)
+      assert.are.equal(2, code)
+      assert.matches(args[1] .. " must be", err)
+      assert.is_nil(read(dir .. "/journal.jsonl"))
+      os.execute("rm -rf " .. q(dir))
+    end
+  end)
+
+  it("validate reads {} as a request without fields, and names a JSON value that is none", function()
+    local f = os.tmpname()
+    local function check(text)
+      local out = assert(io.open(f, "w"))
+      out:write(text)
+      out:close()
+      local code, o = seedream({ "validate", f }, env)
+      return code, o
+    end
+    local code, out = check("{}")
+    assert.are.equal(1, code)
+    assert.matches("positivePrompt: is required", out)
+    assert.is_nil(out:find("seedream: ", 1, true))
+    code, out = check('"str"')
+    assert.are.equal(1, code)
+    assert.matches("not a request: a request is a JSON object, got string", out)
+    os.remove(f)
+  end)
+
   it("exits 1 when generation fails (no API key)", function()
     local dir = tmpdir()
     local code, _, err = seedream({ "generate", "keyless", "--out", dir },
                                   { RUNWARE_API_URL = emu.url })
     assert.are.equal(1, code)
-    assert.matches("API key", err)
+    assert.matches("no API key: set RUNWARE_API_KEY", err)
+    assert.is_nil(read(dir .. "/journal.jsonl"))         -- nothing made for a run that cannot go
     os.execute("rm -rf " .. q(dir))
   end)
 

@@ -80,6 +80,11 @@ describe("reference images", function()
       assert.truthy(tostring(err):find("inputs.referenceImages[3] (" .. dir .. "/nope.png):", 1, true))
     end)
 
+    it("a path given as a plain string, with how to send the file", function()
+      local path = h.write(dir .. "/cat.png", h.png_header(2048, 2048))
+      rejected({ UUID, path }, "invalid", 2, "pass seedream%.file%(path%)")
+    end)
+
     it("a file that is not a JPEG, PNG or WEBP image", function()
       local path = h.write(dir .. "/notes.png", "just some text, not an image at all")
       rejected({ seedream.file(path) }, "invalid", 1, "JPEG, PNG or WEBP")

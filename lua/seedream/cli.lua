@@ -140,10 +140,22 @@ local function mode_of(opts)
   return nil   -- tty or plain, from the output
 end
 
+-- The common options' values, checked before anything is created: a usage message or nil.
+local function bad_run_opts(opts)
+  if opts.budget and not (opts.budget >= 0) then return "--budget must be >= 0" end
+  if opts.timeout and not (opts.timeout > 0) then return "--timeout must be > 0 seconds" end
+end
+
+-- Why nothing can be sent (no key and not a dry run), as a whole line, or nil.
+local function no_key(opts)
+  local key = os.getenv("RUNWARE_API_KEY")
+  if opts["dry-run"] or (key and key ~= "") then return nil end
+  return "seedream: no API key: set RUNWARE_API_KEY (or plan the run with --dry-run)"
+end
+
 -- A run directory, its progress reporter and a client, from the common options.
 local function open_run(seedream, opts, dir)
   -- the messages returned are whole lines ("seedream: ..."), as tostring(err) gives them
-  if opts.budget and opts.budget < 0 then return nil, "seedream: --budget must be >= 0" end
   local run, err = seedream.run_dir(dir)
   if not run then return nil, tostring(err) end
   local progress = require("seedream.progress").new { mode = mode_of(opts) }
@@ -224,6 +236,10 @@ function M.generate(argv)
     io.stderr:write(tostring(verr), "\n")
     return EXIT.failure
   end
+  local bad = bad_run_opts(opts)
+  if bad then return usage_error("generate", bad) end
+  local why = no_key(opts)
+  if why then io.stderr:write(why, "\n") return EXIT.failure end
   local dir = opts.out or ("out/" .. os.date("%Y%m%d-%H%M%S"))
   local run, progress, client = open_run(seedream, opts, dir)
   if not run then io.stderr:write(progress, "\n") return EXIT.failure end
@@ -251,6 +267,10 @@ function M.run(argv)
   if not opts then return usage_error("run", pos) end
   if opts.help then say(io.stdout, M.HELP.run) return EXIT.ok end
   if #pos == 0 then return usage_error("run", "a script is needed") end
+  local bad = bad_run_opts(opts)
+  if bad then return usage_error("run", bad) end
+  local why = no_key(opts)
+  if why then io.stderr:write(why, "\n") return EXIT.failure end
   local script = pos[1]
   local args = { [0] = script }
   for i = 2, #pos do args[i - 1] = pos[i] end
@@ -286,10 +306,12 @@ end
 -- ---- validate ----
 
 local function validate_one(seedream, req, where)
-  if type(req) ~= "table" then return nil, where .. "a request is a JSON object" end
+  if type(req) ~= "table" then
+    return nil, where .. "not a request: a request is a JSON object, got " .. type(req)
+  end
   local ok, err = seedream.validate(req)
   if ok then return true end
-  return nil, where .. tostring(err)
+  return nil, where .. tostring(err):gsub("^seedream: ", "")
 end
 
 function M.validate(argv)

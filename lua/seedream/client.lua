@@ -95,9 +95,8 @@ function M.new(o)
   self.dry_run = opt(o, "dry_run", "boolean", false)
   self.journal = opt(o, "journal", "table", nil)
   local limit = opt_num(o, "budget", nil, false, true)
-  if limit then
-    self.budget = Budget.new(limit, opt_num(o, "price", core.limits.cost_per_image))
-  end
+  self.price = opt_num(o, "price", core.limits.cost_per_image)
+  if limit then self.budget = Budget.new(limit, self.price) end
   if self.delivery and self.delivery ~= "sync" and self.delivery ~= "async" then
     error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)",
           errors.user_level())
@@ -210,6 +209,13 @@ local function note_file(err, req)
                and req.inputs.referenceImages or req.referenceImages
   local ref = type(list) == "table" and list[i]
   if type(ref) == "userdata" and ref.path then err.file = ref.path end
+  if type(ref) == "string" and #ref < 4096 and not ref:find("^%a[%w+.-]*:") then
+    local f = io.open(ref, "rb")       -- a path given as a string: say how to send a file
+    if f then
+      f:close()
+      err.message = err.message .. " (a local file: pass seedream.file(path))"
+    end
+  end
   return err
 end
 M.note_file = note_file
@@ -289,6 +295,8 @@ end
 -- (`planned = true`, a fresh imageUUID so they can be used as references downstream).
 function Client:_plan(task)
   self.counters.planned = (self.counters.planned or 0) + 1
+  -- its worst case, so that a dry run costs a pipeline with or without a budget
+  self.counters.estimated = (self.counters.estimated or 0) + task.max_images * self.price
   task.status = "planned"
   for i = 1, task.max_images do
     local img = image.new({ imageUUID = core.uuid(), taskUUID = task.taskUUID }, task, i)
@@ -751,10 +759,12 @@ function Client:pollfds()
 end
 
 --- Money so far: `{ budget, price, reported, estimated, committed, remaining }` with a
--- budget; without one, `{ reported = <sum of reported costs> }`.
+-- budget; without one, `{ reported = <sum of reported costs>, estimated = <worst case of
+-- the tasks a dry run planned> }`.
 function Client:cost()
   if self.budget then return self.budget:summary() end
-  return { reported = self.counters.cost }
+  return { reported = self.counters.cost, estimated = self.counters.estimated or 0,
+           price = self.price }
 end
 
 --- Counters: submitted, images, cost, polls (getResponse tasks), poll_requests (POSTs),

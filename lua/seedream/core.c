@@ -31,6 +31,11 @@ static sd_value *request_arg(lua_State *L, sd_error *err) {
   sd_value *req;
   luaL_checktype(L, 1, LUA_TTABLE);
   req = lsd_to_value(L, 1, err);
+  if (req && req->type == SD_ARRAY && req->u.arr.n == 0) { /* {}: an object with no fields */
+    sd_value_free(req);
+    req = sd_value_object();
+    if (!req) sd_error_set(err, SD_ENOMEM, NULL, "out of memory");
+  }
   if (req && req->type != SD_OBJECT) {
     sd_value_free(req);
     sd_error_set(err, SD_EINVALID, NULL, "a request is a table of named fields");
