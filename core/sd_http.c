@@ -139,8 +139,10 @@ static void attempt_reset(sd_xfer *x) {
  *   limit, at least 100 by RFC 9113's advice (nghttpx 100, nginx 128, Cloudflare 256). Past
  *   it, curl 7.88 opened a new connection for every extra transfer instead of waiting for
  *   the second one (200 at once made 101 TLS handshakes, 1,000 about 700), so at most
- *   SD_H2_STREAMS go to curl. Once a TLS answer shows HTTP/1.1 (a server without h2), TLS
- *   counts like cleartext.
+ *   SD_H2_STREAMS go to curl once a TLS answer has shown HTTP/2; before any has, no more
+ *   than max_connections either (on an HTTP/1.1-only host the rest would wait inside curl
+ *   with their timeouts running). Once a TLS answer shows HTTP/1.1, TLS counts like
+ *   cleartext.
  * A queued attempt's timeout starts when it leaves the queue. */
 #define SD_H2_STREAMS 100
 
@@ -148,7 +150,12 @@ static int xfer_class(const sd_xfer *x) { return x->h1 ? 0 : 1; }
 
 /* How many transfers of class cls curl may have at once; 0: no limit. */
 static long admission_cap(const sd_http *h, int cls) {
-  return cls == 1 && !h->tls_h1 ? SD_H2_STREAMS : h->cfg.max_connections;
+  long mc = h->cfg.max_connections;
+  if (cls == 0 || h->tls_h1) return mc;
+  if (h->tls_h2) return SD_H2_STREAMS;
+  /* no TLS answer yet: as many as curl has connections for (more would wait inside curl,
+   * their timeouts running) and one HTTP/2 connection takes */
+  return mc > 0 && mc < SD_H2_STREAMS ? mc : SD_H2_STREAMS;
 }
 
 static int admission_full(const sd_http *h, int cls) {
@@ -261,7 +268,6 @@ static int schedule_retry(sd_http *h, sd_xfer *x) {
   return 0;
 }
 
-/* One attempt ended with rc: retry it or finish the transfer. */
 /* Whether the finished temporary file is the kind of image asked for (sd_http_request.expect);
  * says what it is otherwise. */
 static int kind_ok(sd_xfer *x) {
@@ -279,6 +285,7 @@ static int kind_ok(sd_xfer *x) {
   return 0;
 }
 
+/* One attempt ended with rc: retry it or finish the transfer. */
 static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
   CURL *e = x->easy;
   long status = 0, nconn = 0;
@@ -288,11 +295,17 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
     h->stats.connects += (uint64_t)nconn;
   long version = 0;
   if (!x->h1 && !h->tls_h1 && status > 0 &&
-      curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
-      (version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1))
-    h->tls_h1 = 1;                 /* no HTTP/2 here: a connection per TLS transfer */
+      curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version) == CURLE_OK) {
+    if (version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1)
+      h->tls_h1 = 1;               /* no HTTP/2 here: a connection per TLS transfer */
+    else if (version == CURL_HTTP_VERSION_2_0)
+      h->tls_h2 = 1;               /* streams: SD_H2_STREAMS at once */
+  }
   x->done.status = status;
-  int retry = x->fail == SD_OK &&
+  /* A final answer the server gave (a 4xx that is no invitation to retry) stands even if its
+   * body was cut short: sending the request again would not change it. */
+  int answered = status >= 400 && !is_retryable_status(status);
+  int retry = x->fail == SD_OK && !answered &&
               (rc == CURLE_OK ? is_retryable_status(status) : is_retryable_curl(rc));
   if (retry && x->done.attempts <= x->max_retries && schedule_retry(h, x) == 0) return;
 
@@ -300,7 +313,8 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
                  : rc == CURLE_OK                 ? SD_OK
                  : rc == CURLE_OPERATION_TIMEDOUT ? SD_ETIMEOUT
                                                   : SD_ENETWORK;
-  if (code == SD_OK && x->path && status >= 200 && status < 300) {
+  if (code == SD_OK && x->path && status >= 200 && status < 300 && status != 204 &&
+      status != 205) {               /* 204/205 say there is no content: nothing is written */
     x->sink = SINK_FILE;
     if (x->fd < 0 && sdh_tmp_open(x) != 0) { /* an empty body */
       code = SD_EIO;
@@ -607,6 +621,7 @@ int sd_http_cancel(sd_http *h, uint64_t id) {
     queue_unlink(h, x);
   } else {
     sdh_heap_remove(h, x);
+    h->stats.retries--;              /* it was waiting to go again: it never will */
   }
   x->done.message[0] = '\0';
   finish(h, x, SD_ECANCELLED, CURLE_OK);

@@ -121,9 +121,11 @@ void sd_http_done_clear(sd_http_done *d);
 int sd_http_fds(sd_http *h, int *fds, int *events, int cap);
 long sd_http_timeout_ms(sd_http *h);
 
-/* Transfers started / finished / retried since creation, and connections opened. */
-/* tls_admit: how many TLS transfers curl may have at once now: 100 (HTTP/2 streams) until
- * a TLS answer came over HTTP/1.x, then max_connections (0: no limit). */
+/* Transfers started / finished since creation; retries made or waiting to be made (a
+ * cancelled wait is taken back); connections opened by finished transfers.
+ * tls_admit: how many TLS transfers curl may have at once now: min(max_connections, 100)
+ * until a TLS answer shows the protocol, then 100 (HTTP/2 streams) or max_connections
+ * (HTTP/1.x; 0: no limit). */
 typedef struct sd_http_stats {
   uint64_t started, finished, retries, connects;
   long tls_admit;

@@ -86,6 +86,7 @@ struct sd_http {
   size_t running[2];
   int tls_h1;                  /* a TLS answer came over HTTP/1.x: TLS transfers need a
                                 * connection each, like cleartext ones */
+  int tls_h2;                  /* a TLS answer came over HTTP/2: streams on one connection */
   struct pollfd *pfd;          /* sockets curl watches */
   size_t npfd, cappfd;
   int *fdpos;                  /* fd -> index in pfd + 1; 0: absent */

@@ -82,9 +82,14 @@ static int mem_append(sd_xfer *x, const char *p, size_t n) {
 size_t sdh_on_write(char *p, size_t size, size_t nmemb, void *ud) {
   sd_xfer *x = ud;
   size_t n = size * nmemb;
-  if (x->sink == SINK_NONE)
-    x->sink = !x->path ? SINK_MEM
-              : (x->hdr_status >= 200 && x->hdr_status < 300) ? SINK_FILE : SINK_ERRMEM;
+  if (x->sink == SINK_NONE) {
+    /* the status as curl read it (the body comes after the headers), the same one
+     * complete() judges by; the status line's own reading only if curl has none */
+    long st = 0;
+    if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st) != CURLE_OK || st <= 0)
+      st = x->hdr_status;
+    x->sink = !x->path ? SINK_MEM : (st >= 200 && st < 300) ? SINK_FILE : SINK_ERRMEM;
+  }
   switch (x->sink) {
   case SINK_FILE:
     if (x->fd < 0 && sdh_tmp_open(x) != 0) return 0;
@@ -151,8 +156,10 @@ size_t sdh_on_header(char *p, size_t size, size_t nmemb, void *ud) {
   if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {
     const char *s = memchr(p, ' ', n);
     long st = 0;
-    if (s)
-      for (s++; s < p + n && *s >= '0' && *s <= '9' && st < 1000; s++) st = st * 10 + (*s - '0');
+    if (s) {
+      while (s < p + n && *s == ' ') s++;            /* "HTTP/1.1  200": curl takes it */
+      for (; s < p + n && *s >= '0' && *s <= '9' && st < 1000; s++) st = st * 10 + (*s - '0');
+    }
     sdh_new_answer(x, st);
   } else if (n > 12 && (p[0] == 'R' || p[0] == 'r') && strncasecmp(p, "retry-after:", 12) == 0) {
     x->retry_after = parse_retry_after(p + 12, n - 12);

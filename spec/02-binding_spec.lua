@@ -96,6 +96,23 @@ describe("the transport handle", function()
     assert.truthy(tostring(t):find("closed"))
   end)
 
+  it("fds() lists every socket, past 256, so that an external loop misses no answer", function()
+    local emu = h.emulator("--latency-ms 1500")
+    local t = assert(core.http { max_connections = 0 })
+    local body = '[{"taskType":"imageInference","taskUUID":"%s","model":"bytedance:seedream@5.0-lite",' ..
+                 '"positivePrompt":"x","width":2048,"height":2048}]'
+    for _ = 1, 300 do assert(t:post(emu.url, h.KEY, body:format(core.uuid()))) end
+    local most, t0 = 0, core.now()
+    while most < 300 and core.now() - t0 < 5 do
+      t:perform(0.02)
+      local n = #t:fds()
+      if n > most then most = n end
+    end
+    assert.are.equal(300, most)
+    t:close()
+    emu:stop()
+  end)
+
   it("closes on scope exit with <close>", function()
     local t
     do

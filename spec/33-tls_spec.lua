@@ -106,9 +106,14 @@ describe("HTTPS", function()
   end)
 
   -- Over TLS at most 100 requests go to libcurl at once (HTTP/2's usual stream limit, see
-  -- the next block) until an answer shows a server without HTTP/2, like this emulator;
-  -- then, as over plain HTTP, as many as there are connections.
+  -- the next block), nor more than there are connections, until an answer shows a server
+  -- without HTTP/2, like this emulator; then, as over plain HTTP, as many as there are
+  -- connections. (More than the connections would wait inside libcurl on an HTTP/1.1
+  -- server, their timeouts running.)
   it("admits TLS requests by streams, by connections once the server shows HTTP/1.1", function()
+    local few = assert(core.http { ca_file = cert, max_connections = 20 })
+    assert.are.equal(20, few:stats().tls_admit)
+    few:close()
     local t = assert(core.http { ca_file = cert, max_connections = 150 })
     assert.are.equal(100, t:stats().tls_admit)
     assert(t:get(emu.base .. "/health"))
@@ -117,6 +122,28 @@ describe("HTTPS", function()
     assert.are.equal(200, done.status)
     assert.are.equal(150, t:stats().tls_admit)
     t:close()
+  end)
+
+  it("on an HTTP/1.1 TLS server, requests beyond the connections wait outside libcurl", function()
+    -- 6 requests of 0.8 s over 2 connections take 2.4 s; each may take 2 s from when it
+    -- goes. Handed to libcurl all at once, the last ones used to time out in its queue.
+    local slow = h.emulator(("--latency-ms 800 --tls-cert %s --tls-key %s")
+                            :format(cert, dir .. "/key.pem"))
+    local t = assert(core.http { ca_file = cert, max_connections = 2, retries = 0 })
+    local body = '[{"taskType":"imageInference","taskUUID":"%s","model":"bytedance:seedream@5.0-lite",' ..
+                 '"positivePrompt":"x","width":2048,"height":2048}]'
+    for _ = 1, 6 do assert(t:post(slow.url, h.KEY, body:format(core.uuid()), 2)) end
+    local ok, t0 = 0, core.now()
+    while ok < 6 and core.now() - t0 < 10 do
+      t:perform(0.05)
+      for done in function() return t:next() end do
+        assert.are.equal("ok", done.code, done.message)
+        ok = ok + 1
+      end
+    end
+    assert.are.equal(6, ok)
+    t:close()
+    slow:stop()
   end)
 
   it("names an unreadable CA file when the client is made", function()

@@ -49,8 +49,9 @@ function Fetch:_on_done(done)
       " failed: " .. (done.message or done.code) })
   end
   local s = done.status
-  if s < 200 or s > 299 then
-    local why = (s == 410 or s == 403) and " (the URL has expired: see ttl)" or ""
+  if s < 200 or s > 299 or s == 204 or s == 205 then
+    local why = (s == 410 or s == 403) and " (the URL has expired: see ttl)"
+                or (s == 204 or s == 205) and " (no content)" or ""
     return self:_finish(errors.new { code = "http", status = s,
       message = "download of " .. self.url .. " answered HTTP " .. s .. why })
   end

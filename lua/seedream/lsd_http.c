@@ -169,10 +169,18 @@ static int http_cancel(lua_State *L) {
 /* http:fds() -> { {fd=, read=bool, write=bool}, ... }, timeout_s|nil */
 static int http_fds(lua_State *L) {
   lsd_http *u = check_http(L);
-  int fds[256], events[256];
+  int small_fds[256], small_events[256];
+  int *fds = small_fds, *events = small_events;
   int i, n = sd_http_fds(u->h, fds, events, 256);
   long t;
-  if (n > 256) n = 256;
+  if (n > 256) { /* every socket, or an external loop would miss answers on the rest */
+    int cap = n;
+    /* stays on the stack (under the results) so that no collection takes it meanwhile */
+    fds = lua_newuserdatauv(L, 2 * (size_t)cap * sizeof(int), 0);
+    events = fds + cap;
+    n = sd_http_fds(u->h, fds, events, cap);
+    if (n > cap) n = cap;        /* cannot grow between the two calls: nothing ran */
+  }
   lua_createtable(L, n, 0);
   for (i = 0; i < n; i++) {
     lua_createtable(L, 0, 3);

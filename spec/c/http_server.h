@@ -31,6 +31,7 @@ typedef struct server {
   pthread_mutex_t mu;
   volatile int stop;
   int ok_hits, flaky_hits, flaky_mismatch, always_hits, r429_hits, drop_hits, proxied_hits;
+  int cut_hits;
   char proxied_auth[256];
   char *flaky_body;
   char last_auth[256], last_ua[256], last_ae[256];
@@ -75,6 +76,16 @@ static enum MHD_Result echo(struct MHD_Connection *c, const char *method, conn_c
   enum MHD_Result ret = reply(c, 200, "application/json", out, (size_t)n, NULL, NULL);
   free(out);
   return ret;
+}
+
+/* 10 bytes of a 1000-byte body, then the connection breaks. */
+static ssize_t cut_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)cls;
+  if (pos == 0 && max >= 10) {
+    memcpy(buf, "{\"error\":1", 10);
+    return 10;
+  }
+  return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
 static ssize_t slowfile_reader(void *cls, uint64_t pos, char *buf, size_t max) {
@@ -176,6 +187,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     MHD_destroy_response(r);
     return ret;
   }
+  if (strcmp(url, "/204") == 0) return reply(c, 204, NULL, "", 0, NULL, NULL);
+  if (strcmp(url, "/cut400") == 0) { /* a final 4xx whose body is cut short */
+    pthread_mutex_lock(&S.mu);
+    S.cut_hits++;
+    pthread_mutex_unlock(&S.mu);
+    struct MHD_Response *r = MHD_create_response_from_callback(1000, 1000, cut_reader, NULL, NULL);
+    enum MHD_Result ret = MHD_queue_response(c, 400, r);
+    MHD_destroy_response(r);
+    return ret;
+  }
   if (strcmp(url, "/drop") == 0) {
     pthread_mutex_lock(&S.mu);
     S.drop_hits++;
@@ -221,7 +242,7 @@ static void server_stop(void) {
 static void server_reset(void) {
   pthread_mutex_lock(&S.mu);
   S.ok_hits = S.flaky_hits = S.flaky_mismatch = S.always_hits = S.r429_hits = S.drop_hits = 0;
-  S.proxied_hits = 0;
+  S.proxied_hits = S.cut_hits = 0;
   S.proxied_auth[0] = '\0';
   free(S.flaky_body);
   S.flaky_body = NULL;

@@ -77,8 +77,13 @@ static void test_validation(void) {
   else CHECK(sd_http_ca_dir(h2) == NULL);
   sd_http_free(h2);
   CHECK(sd_http_ca_dir(NULL) == NULL);
-  /* TLS admission starts at HTTP/2's 100 streams (spec/33-tls_spec.lua sees it change) */
+  /* TLS admission starts at min(max_connections, HTTP/2's 100 streams) (spec/33-tls_spec.lua
+   * sees it change) */
   sd_http_stats st;
+  sd_http_get_stats(h2 = sd_http_new(&c, &err), &st);
+  CHECK_EQ_INT(st.tls_admit, c.max_connections < 100 ? c.max_connections : 100);
+  sd_http_free(h2);
+  c.max_connections = 500;
   sd_http_get_stats(h2 = sd_http_new(&c, &err), &st);
   CHECK_EQ_INT(st.tls_admit, 100);
   sd_http_free(h2);
@@ -261,6 +266,20 @@ static void test_retries(void) {
   sd_http_free(h);
 }
 
+/* A final 4xx stands even when its body is cut short: the request is not sent again. */
+static void test_cut_final_answer(void) {
+  sd_http *h = new_http(3, 10);
+  sd_http_done d;
+  server_reset();
+  sd_http_request r = req(SD_HTTP_POST, url_of("/cut400"), "k", "{}");
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.status, 400);
+  CHECK_EQ_INT(d.attempts, 1);
+  CHECK_EQ_INT(server_get(&S.cut_hits), 1);
+  sd_http_done_clear(&d);
+  sd_http_free(h);
+}
+
 static void test_network_errors(void) {
   sd_http *h = new_http(2, 10);
   sd_http_done d;
@@ -386,6 +405,21 @@ static void test_files(const char *dir) {
   CHECK(stat(path, &sb) == 0 && sb.st_size == FILE_LEN);
   sd_http_done_clear(&d);
   unlink(path);
+  /* 204: no content, so nothing replaces the file there */
+  f = fopen(path, "wb");
+  if (f) {
+    fputs("old", f);
+    fclose(f);
+  }
+  r = req(SD_HTTP_GET, url_of("/204"), NULL, NULL);
+  r.file_path = path;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.status, 204);
+  CHECK(stat(path, &sb) == 0 && sb.st_size == 3);
+  CHECK_EQ_INT(count_parts(dir), 0);
+  sd_http_done_clear(&d);
+  unlink(path);
   r.expect = (sd_image_kind)42;
   sd_error err;
   CHECK(sd_http_start(h, &r, &err) == 0);
@@ -456,6 +490,8 @@ static void test_nonblocking_cancel_fds(void) {
   CHECK_EQ_INT(st.retries, 1);
   CHECK(sd_http_timeout_ms(h2) > 0);
   CHECK_EQ_INT(sd_http_cancel(h2, id), 1);
+  sd_http_get_stats(h2, &st);
+  CHECK_EQ_INT(st.retries, 0); /* the waiting retry never went */
   CHECK(sd_http_next(h2, &d));
   CHECK_EQ_INT(d.code, SD_ECANCELLED);
   CHECK_EQ_INT(d.status, 503);
@@ -682,6 +718,7 @@ int main(void) {
   RUN(test_gzip_flag());
   RUN(test_retries());
   RUN(test_network_errors());
+  RUN(test_cut_final_answer());
   RUN(test_redirects());
   RUN(test_no_proxy_for_bearer());
   RUN(test_files(dir));
