@@ -1,8 +1,10 @@
 /* sd_file.c: atomic image writes and header sniffing (no decoding of pixels). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sd_file.h"
@@ -158,5 +160,30 @@ sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, lon
   if (size) *size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : -1;
   fclose(f);
   *kind = sd_image_sniff(buf, n, w, h);
+  return SD_OK;
+}
+
+sd_code sd_file_lock(const char *path, int *fd, sd_error *err) {
+  int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (f < 0) return sd_error_set(err, SD_EIO, NULL, "cannot open %s: %s", path, strerror(errno));
+  if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    char pid[24] = "";
+    ssize_t n = pread(f, pid, sizeof pid - 1, 0);
+    close(f);
+    if (e != EWOULDBLOCK)
+      return sd_error_set(err, SD_EIO, NULL, "cannot lock %s: %s", path, strerror(e));
+    pid[n > 0 ? n : 0] = '\0';
+    pid[strcspn(pid, "\n")] = '\0';
+    if (pid[0] && strtol(pid, NULL, 10) == (long)getpid())
+      return sd_error_set(err, SD_EIO, NULL, "%s is held by this process (not released yet)",
+                          path);
+    return sd_error_set(err, SD_EIO, NULL, "%s is held by another process%s%s%s", path,
+                        pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+  }
+  char line[24];
+  int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+  if (ftruncate(f, 0) != 0 || pwrite(f, line, (size_t)len, 0) != len) { /* only informative */ }
+  *fd = f;
   return SD_OK;
 }

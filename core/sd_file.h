@@ -27,4 +27,10 @@ sd_code sd_file_write_base64(const char *path, const char *b64, size_t len,
 sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, long long *size,
                       sd_error *err);
 
+/* An exclusive advisory lock (flock) on path, created if needed, for one process at a
+ * time on a directory. On success *fd holds it until close(*fd) (or the process ends) and
+ * the file holds this process's id. SD_EIO with the holder's pid in the message when
+ * another process has it. */
+sd_code sd_file_lock(const char *path, int *fd, sd_error *err);
+
 #endif

@@ -128,6 +128,7 @@ describe("run directories", function()
     local frames, refined = story(run, c, 3)
     c:close()
     local before = emu:stats()
+    run:close()                              -- its lock: one process at a time
     local run2 = assert(seedream.run_dir(dir))
     local c2 = run2:client { api_key = h.KEY, url = emu.url }
     local frames2, refined2 = story(run2, c2, 3)
@@ -153,7 +154,7 @@ describe("run directories", function()
       local c = run:client { api_key = h.KEY, url = emu.url }
       local a = assert(c:generate(h.req { positivePrompt = "twice" }))
       local b = assert(c:generate(h.req { positivePrompt = "twice" }))
-      run:finish()
+      run:close()
       c:close()
       return a[1].imageUUID, b[1].imageUUID
     end
@@ -175,6 +176,7 @@ describe("run directories", function()
     local task = assert(c:submit(h.req { positivePrompt = "left behind" }))
     while task.status ~= "processing" do c:step(0.05) end
     c:close()                                 -- gone before the answer: journaled, cancelled
+    run:close()                              -- its lock: one process at a time
     local run2 = assert(seedream.run_dir(dir))
     local c2 = run2:client { api_key = h.KEY, url = slow.url, delivery = "async",
                              poll = { first = 0.05, min = 0.05, max = 0.1 } }
@@ -190,6 +192,7 @@ describe("run directories", function()
     assert.is_nil(images)
     assert.are.equal("timeout", err.code)
     c:close()
+    run:close()                              -- its lock: one process at a time
     local run2 = assert(seedream.run_dir(dir))
     local c2 = run2:client { api_key = h.KEY, url = slow.url, poll = { first = 0.2, min = 0.1 } }
     resumed_once(dir, run2, c2, slow, "too slow for its timeout", err.taskUUID)
@@ -203,6 +206,7 @@ describe("run directories", function()
     local images, err = c:generate(h.req { positivePrompt = "refused once" })
     assert.is_nil(images)
     c:close()
+    run:close()                              -- its lock: one process at a time
     local run2 = assert(seedream.run_dir(dir))
     local c2 = run2:client { api_key = h.KEY, url = emu.url }
     images = assert(c2:generate(h.req { positivePrompt = "refused once" }))
@@ -251,6 +255,24 @@ describe("run directories", function()
     assert.is_true(ok, tostring(run))
     assert.truthy(run, tostring(err))
     assert.is_true(made)
+  end)
+
+  it("is used by one run at a time: another process is refused until it is closed", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local env = ("LUA_PATH=%q LUA_CPATH=%q "):format(package.path, package.cpath)
+    local probe = env .. [[lua5.4 -e 'local r, e = require("seedream").run_dir("]] .. dir
+                  .. [[") print(r and "opened" or tostring(e))' 2>&1]]
+    local out = assert(io.popen(probe)):read("a")
+    assert.truthy(out:find("is in use", 1, true), out)
+    assert.truthy(out:find("another process (pid", 1, true), out)
+    local again, err = seedream.run_dir(dir)            -- this process, while it is open
+    assert.is_nil(again)
+    assert.truthy(err.message:find("this process", 1, true))
+    run:close()
+    out = assert(io.popen(probe)):read("a")
+    assert.are.equal("opened\n", out)
+    rm(dir)
   end)
 
   it("decodes inline images into files and keeps their data out of the journal", function()
@@ -330,6 +352,7 @@ describe("run directories", function()
     local f = assert(io.open(dir .. "/journal.jsonl", "a"))
     f:write('{"ev":"submitted","taskUUID":"0f')
     f:close()
+    run:close()                              -- its lock: one process at a time
     local run2 = assert(seedream.run_dir(dir))
     local c2 = run2:client { api_key = h.KEY, url = emu.url }
     assert(c2:generate(h.req { positivePrompt = "before the crash" }))

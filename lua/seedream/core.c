@@ -237,11 +237,13 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
     {"file", lsd_file_new},
     {"write_file", lsd_write_file},
     {"fsync", lsd_fsync},
+    {"lock", lsd_lock},
     {NULL, NULL},
   };
   lsd_open_http(L);
   lsd_open_file(L);
   lsd_open_body(L);
+  lsd_open_lock(L);
   luaL_newlib(L, funcs);
   push_limits(L);
   lua_setfield(L, -2, "limits");

@@ -32,6 +32,9 @@ const char *lsd_file_path(lua_State *L, int idx);
 
 int lsd_answer(lua_State *L);       /* core.answer(body): an API answer sorted by task */
 
+int lsd_lock(lua_State *L);         /* core.lock(path) -> seedream.Lock (lsd_lock.c) */
+void lsd_open_lock(lua_State *L);
+
 /* seedream.Body: large request bodies stay in C memory (lsd_body.c). */
 #define LSD_INLINE_BODY_MAX 65536   /* smaller bodies are plain Lua strings */
 void lsd_open_body(lua_State *L);

@@ -12,7 +12,7 @@
 --
 -- A task is identified by its request's key (a hash of the request without its taskUUID):
 -- the n-th task of a given request in a run is matched with the n-th one journaled.
--- Two processes must not use one directory at the same time.
+-- One process at a time uses a directory (a lock, .seedream-lock, held until run:close()).
 -- @module seedream.rundir
 local core = require "seedream.core"
 local errors = require "seedream.error"
@@ -139,6 +139,15 @@ function M.open(dir, opts)
     write_bytes = 0, writes = 0,
   }, Run)
   if opts.on_event then self.listeners[1] = opts.on_event end
+  -- one process at a time: two on one journal would each send what the other has not
+  -- journaled yet, and pay for it twice
+  local lock, lerr = core.lock(dir .. "/.seedream-lock")
+  if not lock then
+    return nil, errors.new { code = "io", message = "the run directory " .. dir .. " is in use: "
+      .. tostring(lerr.message) .. ". One run at a time (run:close() ends one), or tasks "
+      .. "would be paid twice" }
+  end
+  self.lock = lock
   local ok, err = self:_load()
   if not ok then return nil, err end
   local f, e = io.open(self.journal_path, "a")
@@ -630,8 +639,10 @@ function Run:close()
   local s = self:finish()
   self.jf:close()
   self.jf = nil
+  self.lock:release()
   return s
 end
+Run.__close = Run.close
 
 --- The manifest's image entries (see `manifest`).
 function Run:images() return self:manifest().images end
