@@ -198,6 +198,34 @@ describe("run directories", function()
     resumed_once(dir, run2, c2, slow, "too slow for its timeout", err.taskUUID)
   end)
 
+  it("saves a task an earlier run paid for even when the script no longer asks for it", function()
+    local dir = tmpdir()
+    local slow = h.emulator("--latency-ms 400")
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = slow.url, delivery = "async" }
+    local task = assert(c:submit(h.req { positivePrompt = "a red fox" }))
+    while task.status ~= "processing" do c:step(0.05) end
+    c:close()                                  -- gone before the answer
+    run:close()
+    local run2 = assert(seedream.run_dir(dir))  -- the script changed its prompt
+    local c2 = run2:client { api_key = h.KEY, url = slow.url, poll = { first = 0.1, min = 0.1 } }
+    assert(c2:generate(h.req { positivePrompt = "a red fox, at night" }))
+    run2:close()
+    assert.is_true(exists(dir .. "/" .. task.taskUUID .. "-1.jpg"))
+    assert.are.equal(1, c2:stats().adopted)
+    local s = slow:stats()
+    assert.are.equal(2, s.tasks_charged)         -- the fox, paid once, and the new one
+    assert.are.equal(0, s.duplicates)
+    local saved = 0
+    for _, img in ipairs(manifest(dir).images) do
+      if img.status == "saved" then saved = saved + 1 end
+    end
+    assert.are.equal(2, saved)
+    c2:close()
+    slow:stop()
+    rm(dir)
+  end)
+
   it("sends again a task the server refused with its own error", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

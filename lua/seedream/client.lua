@@ -263,12 +263,7 @@ function Client:submit(req, opts)
   if rec and rec.taskUUID then
     -- submitted by an earlier run that did not see the answer: poll it, never resend
     task.taskUUID = rec.taskUUID
-    task.adopted = true
-    task.counted = true
-    self.inflight = self.inflight + 1
-    self:_start_polling(task)
-    self.counters.adopted = (self.counters.adopted or 0) + 1
-    return task
+    return self:_poll_adopted(task)
   end
   self.qtail = self.qtail + 1
   self.queue[self.qtail] = task
@@ -276,6 +271,32 @@ function Client:submit(req, opts)
   -- one frame share a request
   if task.delivery ~= "async" then self:_dispatch(t) end
   return task
+end
+
+-- A task an earlier run sent: polled under its taskUUID, never sent again (unless the
+-- server does not know it and the task still has its body).
+function Client:_poll_adopted(task)
+  task.adopted = true
+  task.counted = true
+  self.inflight = self.inflight + 1
+  self:_start_polling(task)
+  self.counters.adopted = (self.counters.adopted or 0) + 1
+  return task
+end
+
+-- A run directory's leftover (a task an earlier run sent that this one did not ask for
+-- again): a task that polls `uuid` until it ends, so that what was paid is not lost.
+-- `req` is the journaled request (for the output format), `max_images` its image count.
+function Client:_adopt(uuid, req, max_images, key)
+  check_open(self)
+  local task = Task.new(self, req or {}, nil, uuid, max_images or 1, key, NO_OPTS)
+  local t = now()
+  task.deadline = t + self.timeout
+  if task.deadline < self.next_deadline then self.next_deadline = task.deadline end
+  if self.budget then self.budget:reserve(task, true) end    -- paid: counted, never refused
+  self.active[task] = true
+  self.n_active = self.n_active + 1
+  return self:_poll_adopted(task)
 end
 
 -- A step an earlier run finished (journal record): a done task with the recorded images,

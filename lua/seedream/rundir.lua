@@ -613,7 +613,30 @@ Run.write = Run._write
 --- Waits until every task of the run's clients has ended and every image is saved, writes
 -- the manifest and the gallery, emits "summary" and returns `run:summary()`. Inside
 -- `seedream.run` it yields; outside it drives the clients.
+-- Tasks an earlier run sent and never saw end that this run did not ask for again (the
+-- script changed, or stopped sooner): they may be made and paid, so they are polled now
+-- and their images saved, by the run's first open client that sends.
+function Run:_recover()
+  local c
+  for _, cl in ipairs(self.clients) do
+    if not cl.closed and not cl.dry_run then c = cl break end
+  end
+  if not c then return end
+  for _, u in ipairs(self.order) do
+    local rec = self.tasks[u]
+    local st = rec.status
+    if not self.claimed[u] and (st == "submitted" or st == "cancelled" or outcome_unknown(rec)) then
+      self.claimed[u] = true
+      rec.adopted = true
+      self:_session(u)
+      local task = c:_adopt(u, rec.request, rec.max_images, rec.key)
+      self:_emit("adopted", { task = task, record = rec })
+    end
+  end
+end
+
 function Run:finish()
+  self:_recover()
   for _, c in ipairs(self.clients) do
     if not c.closed then
       local list = {}
