@@ -175,6 +175,21 @@ describe("workflow", function()
       c:close()
     end)
 
+    it("goes through a list with holes whole: a failed step's gap is reported, not the end", function()
+      local c = emu:client()
+      local a, b = assert(c:generate(h.req()))[1], assert(c:generate(h.req()))[1]
+      local frames = { a, nil, b }                     -- the 2nd step failed earlier
+      local refined, errs = c:refine(frames, "refined")
+      assert.truthy(refined[1])
+      assert.is_nil(refined[2])
+      assert.truthy(refined[3])
+      assert.are.equal("images[2]", errs[2].field)
+      local seen = {}
+      seedream.map({ 1, nil, 3, n = 4 }, function(x, i) seen[i] = x or false; return true end)
+      assert.are.same({ 1, false, 3, false }, seen)
+      c:close()
+    end)
+
     it("adds extra references after the image and keeps refs <= 14", function()
       local c = emu:client()
       local src = assert(c:generate(h.req()))

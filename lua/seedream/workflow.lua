@@ -26,8 +26,21 @@ local function as_error(e)
   return errors.new { code = "callback", message = tostring(e) }
 end
 
---- Runs `fn(item, i)` for every item of `list` in coroutines, at most `opts.concurrency`
--- (default 8) at once, and waits for all of them.
+-- How many items a list has: `n` (as table.pack sets it), else its largest positive
+-- integer key. A results list of map or refine has holes where items failed, and `#`
+-- of a list with holes may stop at any of them.
+local function extent(list)
+  if math.type(list.n) == "integer" and list.n >= 0 then return list.n end
+  local n = 0
+  for k in pairs(list) do
+    if math.type(k) == "integer" and k > n then n = k end
+  end
+  return n
+end
+
+--- Runs `fn(item, i)` for every item of `list` (1 to `list.n`, else to its largest index:
+-- a list with holes, such as the results of an earlier map, is gone through whole) in
+-- coroutines, at most `opts.concurrency` (default 8) at once, and waits for all of them.
 -- Returns `results, errs`: two tables indexed like `list`. An item whose fn raised, or
 -- returned `nil, err`, has its error in `errs[i]` (raised strings become errors with code
 -- "callback"); one failure never loses the other items' results. Inside `seedream.run` the
@@ -45,7 +58,7 @@ function M.map(list, fn, opts)
   if type(conc) ~= "number" or conc < 1 or (conc ~= math.huge and conc % 1 ~= 0) then
     error("bad option 'concurrency' to 'map' (positive integer expected)", 2)
   end
-  local n = #list
+  local n = extent(list)
   local results, errs, state = {}, {}, {}
   local nexti = 0
   local function worker()
@@ -158,6 +171,10 @@ function M.refine(client, images, prompt, opts)
   local extra = opts.references or refs_of(base)
   local max = core.limits.refs_max
   return M.map(images, function(img, i)
+    if img == nil then
+      return nil, errors.new { code = "invalid", field = "images[" .. i .. "]",
+        message = "no image to refine (the step that should have made it failed)" }
+    end
     if 1 + #extra > max then
       return nil, errors.new { code = "invalid", field = "inputs.referenceImages",
         message = ("refine uses the image + %d extra reference(s) = %d, more than %d")
