@@ -285,6 +285,26 @@ describe("run directories", function()
     assert.is_true(made)
   end)
 
+  it("sends nothing it could not journal first (a full disk), and says so", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local real = run.jf
+    run.jf = { write = function() return nil, "No space left on device" end,
+               flush = function() return true end, close = function() return true end }
+    local before = emu:stats().inference_tasks
+    local images, err = c:generate(h.req { positivePrompt = "nowhere to write" })
+    assert.is_nil(images)
+    assert.are.equal("io", err.code)
+    assert.truthy(err.message:find("No space left on device", 1, true))
+    assert.are.equal(before, emu:stats().inference_tasks)
+    assert.are.equal(2, run:summary().journal_errors)   -- its submitted and finished lines
+    run.jf = real
+    run:close()
+    c:close()
+    rm(dir)
+  end)
+
   it("is used by one run at a time: another process is refused until it is closed", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

@@ -206,6 +206,24 @@ describe("seedream command", function()
     os.remove(f)
   end)
 
+  it("exits 1 when a paid image could not be saved, and says how to get it", function()
+    local expiring = h.emulator("--ttl-unit-ms 1")      -- a ttl of 60 lasts 60 ms
+    local dir, script = tmpdir(), os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[local client = ...
+      local t = assert(client:submit { positivePrompt = "gone soon", width = 2048, height = 2048,
+                                       ttl = 60, deliveryMethod = "async" })
+      assert(t:wait())]])
+    f:close()
+    local code, _, err = seedream({ "run", "--out", dir, script },
+                                  { RUNWARE_API_URL = expiring.url, RUNWARE_API_KEY = h.KEY })
+    assert.are.equal(1, code)
+    assert.matches("1 of 1 image%(s%) not saved", err)
+    os.remove(script)
+    os.execute("rm -rf " .. q(dir))
+    expiring:stop()
+  end)
+
   it("exits 1 when generation fails (no API key)", function()
     local dir = tmpdir()
     local code, _, err = seedream({ "generate", "keyless", "--out", dir },

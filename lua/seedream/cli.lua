@@ -168,6 +168,22 @@ local function open_run(seedream, opts, dir)
   return run, progress, client
 end
 
+-- What a finished run failed to keep (images paid for but not saved, journal lines not
+-- written: a full disk, ...), as a line, or nil: the command then exits 1.
+local function losses(run)
+  local s = run:summary()
+  local parts = {}
+  if s.saved < s.images then
+    parts[#parts + 1] = ("%d of %d image(s) not saved"):format(s.images - s.saved, s.images)
+  end
+  if s.journal_errors > 0 then
+    parts[#parts + 1] = ("%d journal line(s) not written"):format(s.journal_errors)
+  end
+  if #parts == 0 then return nil end
+  return "seedream: " .. table.concat(parts, ", ") .. " in " .. run.dir ..
+         " (see manifest.json; running the same command again fetches what is missing)"
+end
+
 local function print_files(run, progress, mode)
   progress:close()
   if mode == "json" then return end
@@ -257,6 +273,8 @@ function M.generate(argv)
     io.stderr:write(tostring(err), "\n")
     return code_of(err)
   end
+  local lost = losses(run)
+  if lost then io.stderr:write(lost, "\n") return EXIT.failure end
   return EXIT.ok
 end
 
@@ -300,6 +318,8 @@ function M.run(argv)
     if r2 ~= nil then io.stderr:write("seedream run: ", tostring(r2), "\n") end
     return code_of(r2)
   end
+  local lost = losses(run)
+  if lost then io.stderr:write(lost, "\n") return EXIT.failure end
   return EXIT.ok
 end
 

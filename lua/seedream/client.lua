@@ -354,7 +354,12 @@ local BATCH, BATCH_BYTES = 64, 65536
 -- One task in its own POST (sync tasks, large bodies).
 function Client:_send_one(task, timeout)
   -- journaled (and fsynced) before it is sent: a run killed now can still find it
-  if self.journal then self.journal:submitted(task) end
+  if self.journal then
+    local ok, jerr = self.journal:submitted(task)
+    if ok == false then
+      return task:_finish(errors.new { code = "io", message = tostring(jerr) })
+    end
+  end
   local id, err = self.http:post(self.url, secrets[self], task.body, timeout, nil, task.inline)
   if not id then return task:_finish(errors.from_core(err)) end
   self.counters.submit_requests = self.counters.submit_requests + 1
@@ -369,7 +374,17 @@ end
 function Client:_send_batch(tasks, body, timeout)
   local inline = false
   for _, task in ipairs(tasks) do
-    if self.journal then self.journal:submitted(task) end
+    if self.journal then
+      local ok, jerr = self.journal:submitted(task)
+      if ok == false then
+        -- not journaled: it cannot go (a killed run could not find it); the others can,
+        -- but their bodies are already in this one: fail the whole batch, nothing sent
+        for _, t in ipairs(tasks) do
+          t:_finish(errors.new { code = "io", message = tostring(jerr) })
+        end
+        return
+      end
+    end
     inline = inline or task.inline
   end
   local id, err = self.http:post(self.url, secrets[self], body, timeout, nil, inline)

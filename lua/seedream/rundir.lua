@@ -216,12 +216,19 @@ function Run:_load()
   return true
 end
 
+-- Appends one event and fsyncs it; true, or nil and why (a full disk, ...: then counted in
+-- journal_errors, which the summary reports).
 function Run:_append(ev)
   ev.t = ev.t or os.time()
   local line = json.encode(ev)
-  assert(self.jf:write(line, "\n"))
-  assert(self.jf:flush())
-  assert(fsync(self.journal_path))
+  local ok, err = self.jf:write(line, "\n")
+  if ok then ok, err = self.jf:flush() end
+  if ok then ok, err = fsync(self.journal_path) end
+  if ok then return true end
+  self.journal_errors = (self.journal_errors or 0) + 1
+  local msg = "cannot write the journal " .. self.journal_path .. ": " .. tostring(err)
+  self:_emit("error", { error = msg })
+  return nil, msg
 end
 
 -- ---- events ----
@@ -275,18 +282,22 @@ function Run:lookup(k)
   return nil
 end
 
---- Journal: a task is about to be sent. Writes and fsyncs its line first.
+--- Journal: a task is about to be sent. Writes and fsyncs its line first; false, err when
+-- that fails (the task is then not sent).
 function Run:submitted(task)
   local u = task.taskUUID
   local key = task.key
   local req = M.sanitize(task.request)
-  self:_append { ev = "submitted", taskUUID = u, key = key, request = req,
-                 max_images = task.max_images }
+  local ok, err = self:_append { ev = "submitted", taskUUID = u, key = key, request = req,
+                                 max_images = task.max_images }
+  -- not journaled, not sent: a run killed after the send could not find it again
+  if not ok then return false, err end
   local rec = self:_record(u, key)
   rec.request, rec.max_images, rec.submitted, rec.status = req, task.max_images, os.time(), "submitted"
   self.claimed[u] = true
   self:_session(u)
   self:_emit("submitted", { task = task, record = rec })
+  return true
 end
 
 --- Journal: a task ended (done, failed or cancelled). Inline images are written first, then
@@ -319,6 +330,7 @@ function Run:_finished(task)
   local e = task.err
   rec.error = e and { code = e.code, message = e.message, field = e.field, status = e.status } or nil
   if rec.adopted and e and e.code == "taskNotFound" then rec.status = "lost" end
+  -- written or not (a full disk), the images are still fetched: they are paid for
   self:_append { ev = "finished", taskUUID = u, key = rec.key, status = rec.status,
                  images = items, error = rec.error }
   self:_session(u)
@@ -468,7 +480,8 @@ local FAILED = { failed = true, cancelled = true, lost = true }
 function Run:summary()
   local s = { tasks = 0, finished = 0, done = 0, failed = 0, planned = 0, replayed = 0,
               adopted = 0, images = 0, saved = 0, cost = 0, estimate = 0, run_images = 0,
-              run_cost = 0, elapsed = core.now() - self.started, dir = self.dir }
+              run_cost = 0, elapsed = core.now() - self.started, dir = self.dir,
+              journal_errors = self.journal_errors or 0 }
   for _, u in ipairs(self.order) do
     local rec = self.tasks[u]
     for _, it in ipairs(rec.images or {}) do
