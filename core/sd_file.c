@@ -1,5 +1,6 @@
 /* sd_file.c: atomic image writes and header sniffing (no decoding of pixels). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +63,11 @@ sd_image_kind sd_image_sniff(const unsigned char *p, size_t n, int *w, int *h) {
   }
   if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) {
     if (n >= 24 && !memcmp(p + 12, "IHDR", 4)) {
-      *w = (int)be32(p + 16);
-      *h = (int)be32(p + 20);
+      /* PNG sides are 31-bit; a larger value is a broken header: INT_MAX, so that the
+       * size checks refuse it rather than take it for "unknown" */
+      unsigned long pw = be32(p + 16), ph = be32(p + 20);
+      *w = pw > (unsigned long)INT_MAX ? INT_MAX : (int)pw;
+      *h = ph > (unsigned long)INT_MAX ? INT_MAX : (int)ph;
     }
     return SD_IMG_PNG;
   }

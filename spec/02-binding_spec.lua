@@ -87,6 +87,52 @@ describe("seedream.core", function()
   end)
 end)
 
+describe("the C boundary", function()
+  it("raises for NaN times, NUL bytes in C strings and options of the wrong kind", function()
+    assert.has_error(function() core.sleep(0 / 0) end)
+    assert.has_error(function() core.poll({}, 0 / 0) end)
+    assert.has_error(function() core.write_file(h.tmpname() .. "\0.png", "data") end)
+    assert.has_error(function() core.sniff("/etc/hostname\0/x") end)
+    assert.has_error(function() core.lock("/tmp/x\0y") end)
+    assert.has_error(function() core.http { user_agent = {} } end)
+    assert.has_error(function() core.http { ca_file = 42 } end)
+    assert.has_error(function() core.http { retries = 2 ^ 32 + 2 } end)
+    assert.has_error(function() core.write_base64(h.tmpname(), "AAAA", 1, "gif") end)
+    local t = assert(core.http {})
+    assert.has_error(function() t:perform(0 / 0) end)
+    assert.has_error(function() t:get("http://127.0.0.1:9/x\0y") end)
+    assert.has_error(function() t:post("http://127.0.0.1:9/v1", "key\0more", "{}") end)
+    t:close()
+  end)
+
+  it("refuses a field name with a NUL byte instead of cutting it short", function()
+    local ok, err = core.check { ["positivePrompt\0junk"] = "b", width = 2048, height = 2048 }
+    assert.is_nil(ok)
+    assert.truthy(err.message:find("NUL", 1, true))
+  end)
+
+  it("core.poll watches every entry, past 256", function()
+    local fds = {}
+    for i = 1, 299 do fds[i] = { fd = -1 } end        -- ignored by poll(2)
+    fds[300] = { fd = 1, write = true }               -- stdout: writable now
+    assert.are.equal(1, core.poll(fds, 2))
+  end)
+
+  it("a very short timeout stays a timeout, not the 300 s default", function()
+    local emu = h.emulator("--latency-ms 2000")
+    local t = assert(core.http {})
+    local body = '[{"taskType":"imageInference","taskUUID":"' .. core.uuid() ..
+                 '","model":"bytedance:seedream@5.0-lite","positivePrompt":"x","width":2048,"height":2048}]'
+    assert(t:post(emu.url, h.KEY, body, 0.0004, 0))
+    local done, t0 = nil, core.now()
+    repeat t:perform(0.05); done = t:next() until done or core.now() - t0 > 5
+    assert.truthy(done)
+    assert.are.equal("timeout", done.code)
+    t:close()
+    emu:stop()
+  end)
+end)
+
 describe("the transport handle", function()
   it("closes idempotently and refuses use after close", function()
     local t = assert(core.http {})

@@ -1,6 +1,7 @@
 /* core.c: the seedream.core module: request preparation and helpers over the C core.
  * The Lua facade (seedream/init.lua) is what users require; this stays small. */
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <poll.h>
@@ -11,6 +12,13 @@
 #include "sd_schema.h"
 #include "sd_text.h"
 #include "sd_version.h"
+
+const char *lsd_checkcstring(lua_State *L, int idx) {
+  size_t len;
+  const char *s = luaL_checklstring(L, idx, &len);
+  if (memchr(s, '\0', len)) luaL_argerror(L, idx, "contains a NUL byte");
+  return s;
+}
 
 int lsd_push_error(lua_State *L, const sd_error *err) {
   lua_pushnil(L);
@@ -156,10 +164,12 @@ static int lsd_now(lua_State *L) {
 static int lsd_sleep(lua_State *L) {
   lua_Number s = luaL_checknumber(L, 1);
   struct timespec ts;
+  luaL_argcheck(L, s == s, 1, "a number of seconds expected, got NaN");
   if (s <= 0) return 0;
+  if (s > 86400) s = 86400;                 /* a day: time_t and nanosleep stay in range */
   ts.tv_sec = (time_t)s;
   ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
-  while (nanosleep(&ts, &ts) != 0) {}
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
   return 0;
 }
 
@@ -167,12 +177,17 @@ static int lsd_sleep(lua_State *L) {
  * { fd =, read =, write = } as from client:pollfds()) is ready or the time is up. Lets
  * seedream.run wait on several clients at once instead of spinning. */
 static int lsd_poll(lua_State *L) {
-  struct pollfd pfd[256];
+  struct pollfd small[256], *pfd = small;
   int n = 0, i, len, ms, rc;
   lua_Number t = luaL_optnumber(L, 2, 0);
+  luaL_argcheck(L, t == t, 2, "a number of seconds expected, got NaN");
   luaL_checktype(L, 1, LUA_TTABLE);
-  len = (int)luaL_len(L, 1);
-  for (i = 1; i <= len && n < 256; i++) {
+  lua_Integer count = luaL_len(L, 1);
+  luaL_argcheck(L, count >= 0 && count <= 1000000, 1, "too many entries");
+  len = (int)count;
+  if (len > 256) /* every entry (the transport lists every socket); freed by the collector */
+    pfd = lua_newuserdatauv(L, (size_t)len * sizeof *pfd, 0);
+  for (i = 1; i <= len; i++) {
     lua_rawgeti(L, 1, i);
     if (lua_istable(L, -1)) {
       lua_getfield(L, -1, "fd");

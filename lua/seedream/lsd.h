@@ -14,6 +14,10 @@
  * err (code SD_EINVALID, field = path, e.g. "inputs.referenceImages[2]") without raising. */
 sd_value *lsd_to_value(lua_State *L, int idx, sd_error *err);
 
+/* A string argument that goes to C as a C string (a path, a URL, a key): one with a NUL
+ * byte raises, as C would read only up to it. */
+const char *lsd_checkcstring(lua_State *L, int idx);
+
 /* Pushes nil and an error table {code=, message=, field=} (field omitted when empty);
  * returns 2 so callers can `return lsd_push_error(L, &err);`. */
 int lsd_push_error(lua_State *L, const sd_error *err);

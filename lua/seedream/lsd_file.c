@@ -7,23 +7,17 @@
 #include "sd_file.h"
 #include "sd_text.h"
 
-static sd_image_kind kind_from_name(const char *s) {
-  if (!s) return SD_IMG_UNKNOWN;
-  if (!strcmp(s, "jpg") || !strcmp(s, "JPG") || !strcmp(s, "jpeg")) return SD_IMG_JPEG;
-  if (!strcmp(s, "png") || !strcmp(s, "PNG")) return SD_IMG_PNG;
-  if (!strcmp(s, "webp") || !strcmp(s, "WEBP")) return SD_IMG_WEBP;
-  return SD_IMG_UNKNOWN;
-}
-
 /* write_base64(path, text [, offset [, expect]]) -> true | nil, err
  * Decodes text from byte offset (1-based, so a data URI's payload needs no copy) and writes
  * the bytes atomically; expect ("jpg"|"png"|"webp") checks the decoded magic. */
 int lsd_write_base64(lua_State *L) {
   size_t len;
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lsd_checkcstring(L, 1);
   const char *s = luaL_checklstring(L, 2, &len);
   lua_Integer off = luaL_optinteger(L, 3, 1);
-  sd_image_kind expect = kind_from_name(luaL_optstring(L, 4, NULL));
+  static const char *const kinds[] = {"any", "jpg", "png", "webp", NULL};
+  static const sd_image_kind kind_of[] = {SD_IMG_UNKNOWN, SD_IMG_JPEG, SD_IMG_PNG, SD_IMG_WEBP};
+  sd_image_kind expect = kind_of[luaL_checkoption(L, 4, "any", kinds)];
   sd_error err;
   if (off < 1 || (size_t)off > len + 1) return luaL_argerror(L, 3, "offset out of range");
   if (sd_file_write_base64(path, s + off - 1, len - (size_t)(off - 1), expect, &err) != SD_OK)
@@ -34,7 +28,7 @@ int lsd_write_base64(lua_State *L) {
 
 /* sniff(path) -> kind ("jpg"|"png"|"webp"|false), width, height, size | nil, err */
 int lsd_sniff(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lsd_checkcstring(L, 1);
   sd_image_kind k;
   int w, h;
   long long size;
@@ -114,7 +108,7 @@ void lsd_open_file(lua_State *L) {
 /* write_file(path, data) -> true | nil, err: atomic (temporary file + rename) */
 int lsd_write_file(lua_State *L) {
   size_t len;
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lsd_checkcstring(L, 1);
   const char *data = luaL_checklstring(L, 2, &len);
   sd_error err;
   if (sd_file_write_atomic(path, data, len, &err) != SD_OK) return lsd_push_error(L, &err);
@@ -124,7 +118,7 @@ int lsd_write_file(lua_State *L) {
 
 /* fsync(path) -> true | nil, err: flushes a file (e.g. a journal just appended to) to disk */
 int lsd_fsync(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lsd_checkcstring(L, 1);
   sd_error err;
   int fd = open(path, O_RDONLY);
   if (fd < 0 || fsync(fd) != 0) {

@@ -15,15 +15,34 @@ static lsd_http *check_http(lua_State *L) {
   return u;
 }
 
-static long opt_ms(lua_State *L, int idx, long dflt) {
-  lua_Number s = luaL_optnumber(L, idx, -1);
-  return s < 0 ? dflt : (long)(s * 1000.0 + 0.5);
+/* Seconds at idx (the value on top for options) as milliseconds: NaN refused, a positive
+ * time at least 1 ms (0 would mean "the default"), at most a day. */
+static long to_ms(lua_State *L, int idx, const char *what) {
+  lua_Number s = luaL_checknumber(L, idx);
+  if (s != s) luaL_error(L, "bad %s (a number of seconds expected, got NaN)", what);
+  if (s <= 0) return 0;
+  if (s >= 86400) return 86400000L;
+  long ms = (long)(s * 1000.0 + 0.5);
+  return ms > 0 ? ms : 1;
 }
 
-static int get_opt_int(lua_State *L, int t, const char *key, int dflt) {
+static long opt_ms(lua_State *L, int idx, long dflt) {
+  if (lua_isnoneornil(L, idx)) return dflt;
+  lua_Number s = luaL_checknumber(L, idx);
+  luaL_argcheck(L, s == s, idx, "a number of seconds expected, got NaN");
+  return s < 0 ? dflt : to_ms(L, idx, "time");
+}
+
+/* An integer option in [lo, hi], or dflt when absent. */
+static int get_opt_int(lua_State *L, int t, const char *key, int dflt, lua_Integer lo,
+                       lua_Integer hi) {
   int v = dflt;
   lua_getfield(L, t, key);
-  if (!lua_isnil(L, -1)) v = (int)luaL_checkinteger(L, -1);
+  if (!lua_isnil(L, -1)) {
+    lua_Integer i = luaL_checkinteger(L, -1);
+    if (i < lo || i > hi) luaL_error(L, "bad option '%s' (%I..%I expected)", key, lo, hi);
+    v = (int)i;
+  }
   lua_pop(L, 1);
   return v;
 }
@@ -31,9 +50,17 @@ static int get_opt_int(lua_State *L, int t, const char *key, int dflt) {
 static long get_opt_ms(lua_State *L, int t, const char *key, long dflt) {
   long v = dflt;
   lua_getfield(L, t, key);
-  if (!lua_isnil(L, -1)) v = (long)(luaL_checknumber(L, -1) * 1000.0 + 0.5);
+  if (!lua_isnil(L, -1)) v = to_ms(L, -1, key);
   lua_pop(L, 1);
   return v;
+}
+
+/* A string option (left on the stack: it stays alive while the config is used), or NULL. */
+static const char *get_opt_string(lua_State *L, int t, const char *key) {
+  if (lua_getfield(L, t, key) == LUA_TNIL) return NULL;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "bad option '%s' (string expected, got %s)", key, luaL_typename(L, -1));
+  return lsd_checkcstring(L, -1);
 }
 
 /* core.http{ connect_timeout=, timeout=, retries=, backoff=, backoff_max=,
@@ -48,17 +75,14 @@ int lsd_http_new(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     cfg.connect_timeout_ms = get_opt_ms(L, 1, "connect_timeout", cfg.connect_timeout_ms);
     cfg.timeout_ms = get_opt_ms(L, 1, "timeout", cfg.timeout_ms);
-    cfg.max_retries = get_opt_int(L, 1, "retries", cfg.max_retries);
+    cfg.max_retries = get_opt_int(L, 1, "retries", cfg.max_retries, 0, 100);
     cfg.backoff_base_ms = get_opt_ms(L, 1, "backoff", cfg.backoff_base_ms);
     cfg.backoff_max_ms = get_opt_ms(L, 1, "backoff_max", cfg.backoff_max_ms);
-    cfg.max_connections = get_opt_int(L, 1, "max_connections", cfg.max_connections);
-    lua_getfield(L, 1, "user_agent");
-    ua = lua_tostring(L, -1);          /* stays on the stack (alive) until we return */
+    cfg.max_connections = get_opt_int(L, 1, "max_connections", cfg.max_connections, 0, 100000);
+    ua = get_opt_string(L, 1, "user_agent"); /* on the stack (alive) until we return */
     if (ua) cfg.user_agent = ua;
-    lua_getfield(L, 1, "ca_file");
-    cfg.ca_file = lua_tostring(L, -1); /* the same: alive until sd_http_new copied it */
-    lua_getfield(L, 1, "ca_dir");
-    cfg.ca_dir = lua_tostring(L, -1);
+    cfg.ca_file = get_opt_string(L, 1, "ca_file"); /* alive until sd_http_new copied it */
+    cfg.ca_dir = get_opt_string(L, 1, "ca_dir");
   }
   u = (lsd_http *)lua_newuserdatauv(L, sizeof *u, 0);
   u->h = NULL;
@@ -66,6 +90,13 @@ int lsd_http_new(lua_State *L) {
   u->h = sd_http_new(&cfg, &err);
   if (!u->h) return lsd_push_error(L, &err);
   return 1;
+}
+
+/* Retries of one request: -1 (absent: the transport's) or 0..100. */
+static int opt_retries(lua_State *L, int idx) {
+  lua_Integer n = luaL_optinteger(L, idx, -1);
+  luaL_argcheck(L, n >= -1 && n <= 100, idx, "retries out of range (0..100)");
+  return (int)n;
 }
 
 static int start(lua_State *L, lsd_http *u, sd_http_request *r) {
@@ -83,13 +114,13 @@ static int http_post(lua_State *L) {
   lsd_http *u = check_http(L);
   sd_http_request r = {0};
   r.method = SD_HTTP_POST;
-  r.url = luaL_checkstring(L, 2);
-  r.bearer = luaL_optstring(L, 3, NULL);
+  r.url = lsd_checkcstring(L, 2);
+  r.bearer = lua_isnoneornil(L, 3) ? NULL : lsd_checkcstring(L, 3);
   r.body = lsd_body_take(L, 4, &r.body_len);
   if (r.body) r.take_body = 1;              /* a Body: handed over, not copied */
   else r.body = luaL_checklstring(L, 4, &r.body_len);
   r.timeout_ms = opt_ms(L, 5, 0);
-  r.max_retries = (int)luaL_optinteger(L, 6, -1);
+  r.max_retries = opt_retries(L, 6);
   r.gzip = lua_toboolean(L, 7);
   if (start(L, u, &r) != 1) return 2;
   if (r.take_body) lsd_body_release(L, 4);
@@ -102,10 +133,10 @@ static int http_get(lua_State *L) {
   lsd_http *u = check_http(L);
   sd_http_request r = {0};
   r.method = SD_HTTP_GET;
-  r.url = luaL_checkstring(L, 2);
-  r.file_path = luaL_optstring(L, 3, NULL);
+  r.url = lsd_checkcstring(L, 2);
+  r.file_path = lua_isnoneornil(L, 3) ? NULL : lsd_checkcstring(L, 3);
   r.timeout_ms = opt_ms(L, 4, 0);
-  r.max_retries = (int)luaL_optinteger(L, 5, -1);
+  r.max_retries = opt_retries(L, 5);
   /* the kind of image the file must be, checked before it replaces anything at path */
   static const char *const kinds[] = {"any", "jpg", "png", "webp", NULL};
   static const sd_image_kind kind_of[] = {SD_IMG_UNKNOWN, SD_IMG_JPEG, SD_IMG_PNG, SD_IMG_WEBP};

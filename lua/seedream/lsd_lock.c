@@ -28,7 +28,7 @@ static int lock_tostring(lua_State *L) {
 
 /* lock(path) -> lock | nil, err (another process holds it: err names its pid) */
 int lsd_lock(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lsd_checkcstring(L, 1);
   lsd_lockbox *k = lua_newuserdatauv(L, sizeof *k, 0);
   sd_error err;
   k->fd = -1;

@@ -67,7 +67,10 @@ static sd_value *convert_table(lua_State *L, int idx, char *path, size_t plen, i
     sd_error_set(err, SD_EINVALID, shown_path(path), "nested too deeply (a cycle?)");
     return NULL;
   }
-  luaL_checkstack(L, 4, "seedream: nested request");
+  if (!lua_checkstack(L, 4)) { /* an error value, not a raise: outer levels hold C memory */
+    sd_error_set(err, SD_EINVALID, shown_path(path), "nested too deeply");
+    return NULL;
+  }
   shape = table_shape(L, idx, &n);
   if (shape == -1) {
     sd_error_set(err, SD_EINVALID, shown_path(path), "has a key that is neither a string "
@@ -105,7 +108,14 @@ static sd_value *convert_table(lua_State *L, int idx, char *path, size_t plen, i
   if (!out) goto nomem;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    const char *key = lua_tostring(L, -2);
+    size_t klen;
+    const char *key = lua_tolstring(L, -2, &klen);
+    if (strlen(key) != klen) { /* C would read "positivePrompt\0junk" as positivePrompt */
+      lua_pop(L, 2);
+      sd_value_free(out);
+      sd_error_set(err, SD_EINVALID, shown_path(path), "has a field name with a NUL byte");
+      return NULL;
+    }
     size_t saved = path_push_key(path, plen, key);
     sd_value *val = convert(L, lua_gettop(L), path, strlen(path), depth + 1, err);
     path[saved] = '\0';

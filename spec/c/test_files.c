@@ -1,6 +1,7 @@
 /* test_files.c: image header sniffing, atomic writes, base64 straight to files (sd_file.c),
  * file references streamed into request bodies (sd_json.c), and request keys (sd_key.c). */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,10 @@ static void test_sniff(void) {
   CHECK_EQ_INT(h, 1728);
   CHECK_EQ_INT(sd_image_sniff(png, 8, &w, &h), SD_IMG_PNG);   /* short: kind, no size */
   CHECK_EQ_INT(w, 0);
+  be32(png + 16, 0x80000000u); /* beyond PNG's 31 bits: huge, never "unknown" (<= 0) */
+  CHECK_EQ_INT(sd_image_sniff(png, sizeof png, &w, &h), SD_IMG_PNG);
+  CHECK(w == INT_MAX);
+  be32(png + 16, 2304);
 
   /* JPEG: SOI, an APP0 segment to skip, then SOF0 with height 3000 and width 4000 */
   unsigned char jpg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1,
