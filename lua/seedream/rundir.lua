@@ -148,6 +148,9 @@ function M.open(dir, opts)
       .. "would be paid twice" }
   end
   self.lock = lock
+  -- temporary files of a killed run (manifest, gallery, downloads: "<name>.part-XXXXXX");
+  -- the lock says no one is writing them now
+  os.execute("rm -f -- " .. shq(dir) .. "/*.part-?????? 2>/dev/null")
   local ok, err = self:_load()
   if not ok then return nil, err end
   local f, e = io.open(self.journal_path, "a")
@@ -181,17 +184,32 @@ function Run:_record(u, key)
   return rec
 end
 
+-- A journal line's fields, of the types this file writes them with (a hand-edited or
+-- damaged line is read as far as it makes sense, never trusted to crash the run).
+local function of_type(v, kind) if type(v) == kind then return v end end
+
+local function image_items(list)
+  local out = array()
+  for _, it in ipairs(of_type(list, "table") or {}) do
+    if type(it) == "table" and type(it.imageUUID) == "string" then out[#out + 1] = it end
+  end
+  return out
+end
+
 function Run:_apply(ev)
   local u = ev.taskUUID
   if type(u) ~= "string" then return end
-  self.created = self.created or ev.t
-  local rec = self:_record(u, ev.key)
+  self.created = self.created or of_type(ev.t, "number")
+  local rec = self:_record(u, of_type(ev.key, "string"))
   if ev.ev == "submitted" then
-    rec.request, rec.max_images, rec.submitted = ev.request, ev.max_images, ev.t
+    rec.request, rec.submitted = of_type(ev.request, "table"), of_type(ev.t, "number")
+    rec.max_images = type(ev.max_images) == "number" and math.tointeger(ev.max_images) or 1
     rec.status = rec.status or "submitted"
   elseif ev.ev == "finished" then
-    rec.request = rec.request or ev.request
-    rec.status, rec.images, rec.error, rec.finished = ev.status, ev.images or {}, ev.error, ev.t
+    rec.request = rec.request or of_type(ev.request, "table")
+    rec.status = of_type(ev.status, "string") or "failed"
+    rec.images, rec.error = image_items(ev.images), of_type(ev.error, "table")
+    rec.finished = of_type(ev.t, "number")
   end
 end
 
