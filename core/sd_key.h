@@ -6,8 +6,8 @@
 #include "sd_value.h"
 
 /* Writes 32 hex digits + NUL: two 64-bit FNV-1a hashes of the canonical form of req
- * (object keys sorted, "taskUUID" left out at the top level, files as their path and
- * size). Call it on a prepared request (sd_request_prepare), whose shape is canonical
+ * (object keys sorted, "taskUUID" left out at the top level, files as their size and
+ * content, read here; as their path if they cannot be read). Call it on a prepared request (sd_request_prepare), whose shape is canonical
  * (referenceImages under inputs). Returns 0, or -1 on nomem. */
 int sd_request_key(const sd_value *req, char out[33]);
 

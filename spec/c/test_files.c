@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "minitest.h"
@@ -166,8 +167,41 @@ static void test_request_key(void) {
   CHECK(strcmp(a, d) != 0);          /* and so do the references */
 }
 
+/* The key of a request whose one reference is the file at path (as seedream.file sends it). */
+static void file_key(const char *path, char out[33]) {
+  sd_value *v = parse("{\"positivePrompt\":\"k\",\"width\":2048,\"height\":2048}");
+  sd_value *inputs = sd_value_object(), *refs = sd_value_array();
+  struct stat st;
+  CHECK(stat(path, &st) == 0);
+  sd_array_push(refs, sd_value_file(path, SD_IMG_PNG, 0, 0, (long long)st.st_size));
+  sd_object_set(inputs, "referenceImages", refs);
+  sd_object_set(v, "inputs", inputs);
+  CHECK_EQ_INT(sd_request_key(v, out), 0);
+  sd_value_free(v);
+}
+
+/* A local reference counts by its bytes: the same path with other bytes of the same size is
+ * another request (a resumed run must not reuse the old result); the same bytes elsewhere
+ * are the same request. */
+static void test_file_key(void) {
+  char p1[600], p2[600], a[33], b[33], c[33];
+  snprintf(p1, sizeof p1, "%s/ref.png", dir);
+  snprintf(p2, sizeof p2, "%s/moved.png", dir);
+  CHECK_EQ_INT(sd_file_write_atomic(p1, "\x89PNG red....", 13, NULL), SD_OK);
+  file_key(p1, a);
+  CHECK_EQ_INT(sd_file_write_atomic(p1, "\x89PNG blue...", 13, NULL), SD_OK);
+  file_key(p1, b);
+  CHECK_EQ_INT(sd_file_write_atomic(p2, "\x89PNG blue...", 13, NULL), SD_OK);
+  file_key(p2, c);
+  CHECK(strcmp(a, b) != 0);
+  CHECK_STR(b, c);
+  unlink(p1);
+  unlink(p2);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) return 1;
+  test_file_key();
   test_sniff();
   test_atomic_writes();
   test_file_in_body();
