@@ -140,6 +140,21 @@ static cJSON *processing_item(const char *task_uuid)
   return o;
 }
 
+/* A polled task that failed: an item with status "error" and the error in it (DESIGN.md
+ * section 4), next to the images it made before, if any. */
+static cJSON *failed_item(const emu_task *t)
+{
+  cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
+  if (!o || !e) { cJSON_Delete(o); cJSON_Delete(e); return NULL; }
+  cJSON_AddStringToObject(o, "taskType", "imageInference");
+  cJSON_AddStringToObject(o, "taskUUID", t->uuid);
+  cJSON_AddStringToObject(o, "status", "error");
+  cJSON_AddStringToObject(e, "code", t->err_code);
+  cJSON_AddStringToObject(e, "message", t->err_message);
+  cJSON_AddItemToObject(o, "error", e);
+  return o;
+}
+
 /* ---- task types ---- */
 
 static void do_inference(req *r, const cJSON *task)
@@ -221,8 +236,7 @@ static void do_poll(req *r, const cJSON *task)
   }
   uint64_t now = emu_now_ms();
   if (t->failed && now >= t->finish_at) {
-    emu_err_set(&e, 400, t->err_code, NULL, "%s", t->err_message);
-    add_error(r, &e, "imageInference", t->uuid);
+    add_item(r, failed_item(t), "imageInference", t->uuid);
     return;
   }
   int done = 0;
@@ -333,7 +347,7 @@ static void answer_errors(emu_answer *a, unsigned status, const char *code, cons
 /* 1 when authz is "Bearer <the key>". */
 static int check_auth(emu_server *srv, const char *authz, const char **code)
 {
-  *code = "missingApiKey";
+  *code = "invalidApiKey"; /* missing or wrong: 401 invalidApiKey (DESIGN.md section 4) */
   if (!authz || !*authz) return 0;
   *code = "invalidApiKey";
   if (strncasecmp(authz, "Bearer ", 7) != 0) return 0;
@@ -342,13 +356,34 @@ static int check_auth(emu_server *srv, const char *authz, const char **code)
   return strcmp(authz, srv->cfg.api_key) == 0;
 }
 
+/* 1 if an object anywhere in v repeats a key (JSON parsers disagree on which one wins:
+ * cJSON keeps the first, JavaScript the last; a request should not depend on it). */
+static int has_duplicate_keys(const cJSON *v)
+{
+  for (const cJSON *c = v ? v->child : NULL; c; c = c->next) {
+    if (cJSON_IsObject(v) && c->string)
+      for (const cJSON *d = c->next; d; d = d->next)
+        if (d->string && strcmp(c->string, d->string) == 0) return 1;
+    if (has_duplicate_keys(c)) return 1;
+  }
+  return 0;
+}
+
 static void process(emu_server *srv, const char *body, size_t len, emu_answer *a)
 {
-  cJSON *root = cJSON_ParseWithLength(body, len);
-  if (!cJSON_IsArray(root) || cJSON_GetArraySize(root) == 0) {
+  const char *end = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+  if (root && end) {                      /* nothing but white space after the value */
+    while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+      end++;
+    if (end != body + len) { cJSON_Delete(root); root = NULL; }
+  }
+  if (!cJSON_IsArray(root) || cJSON_GetArraySize(root) == 0 || has_duplicate_keys(root)) {
     answer_errors(a, 400, "invalidRequestBody",
-                  root ? "The request body must be a non-empty JSON array of tasks."
-                       : "The request body is not valid JSON.");
+                  !root ? "The request body is not valid JSON."
+                  : cJSON_IsArray(root) && cJSON_GetArraySize(root) > 0
+                      ? "The request body repeats a key in an object."
+                      : "The request body must be a non-empty JSON array of tasks.");
     cJSON_Delete(root);
     return;
   }

@@ -69,7 +69,7 @@ int emu_faults_add_json(emu_faults *f, const char *body, size_t len, char *msg, 
   long count, status, retry, ms, images;
   if (!ft || num(o, "count", 1, 1000000, 1, &count) || num(o, "status", 100, 599, 503, &status) ||
       num(o, "retry_after", 0, 86400, 0, &retry) || num(o, "ms", 0, 600000, 1000, &ms) ||
-      num(o, "images", 0, 300, 1, &images)) {
+      num(o, "images", 1, 300, 1, &images)) {
     snprintf(msg, n, ft ? "count, status, retry_after, ms or images out of range" : "out of memory");
     free(ft);
     cJSON_Delete(o);

@@ -46,6 +46,7 @@ static void clear_log(emu_reqlog *l)
   pthread_mutex_lock(&l->lock);
   for (int i = 0; i < EMU_REQLOG_SIZE; i++) { free(l->bodies[i]); l->bodies[i] = NULL; }
   l->next = 0;
+  l->bytes = 0;
   pthread_mutex_unlock(&l->lock);
 }
 
@@ -57,17 +58,34 @@ void emu_reqlog_free(emu_reqlog *l)
 
 void emu_reqlog_add(emu_reqlog *l, const char *body, size_t len, int auth)
 {
+  char note[96];
+  if (len > EMU_REQLOG_BODY_MAX) { /* kept as a JSON string saying what it was */
+    len = (size_t)snprintf(note, sizeof note, "\"(a body of %zu bytes, not kept)\"", len);
+    body = note;
+  }
   char *copy = malloc(len + 1);
   if (!copy) return;
   memcpy(copy, body, len);
   copy[len] = '\0';
   pthread_mutex_lock(&l->lock);
   size_t slot = l->next % EMU_REQLOG_SIZE;
+  if (l->bodies[slot]) l->bytes -= l->lens[slot];
   free(l->bodies[slot]);
   l->bodies[slot] = copy;
   l->lens[slot] = len;
   l->auth[slot] = auth;
+  l->bytes += len;
   l->next++;
+  /* over the byte cap: drop the oldest bodies (never the one just added) */
+  size_t have = l->next < EMU_REQLOG_SIZE ? l->next : EMU_REQLOG_SIZE;
+  for (size_t i = l->next - have; l->bytes > EMU_REQLOG_BYTES && i + 1 < l->next; i++) {
+    size_t s = i % EMU_REQLOG_SIZE;
+    if (!l->bodies[s]) continue;
+    l->bytes -= l->lens[s];
+    free(l->bodies[s]);
+    l->bodies[s] = NULL;
+    l->lens[s] = 0;
+  }
   pthread_mutex_unlock(&l->lock);
 }
 
@@ -81,6 +99,7 @@ char *emu_reqlog_json(emu_reqlog *l, int n, size_t *len)
   if ((size_t)n > have) n = (int)have;
   for (size_t i = l->next - (size_t)n; i < l->next; i++) {
     size_t slot = i % EMU_REQLOG_SIZE;
+    if (!l->bodies[slot]) continue;                          /* dropped (the byte cap) */
     cJSON *o = cJSON_CreateObject(), *body = cJSON_ParseWithLength(l->bodies[slot], l->lens[slot]);
     if (!body) body = cJSON_CreateString(l->bodies[slot]);   /* malformed: show it raw */
     if (!o || !body) { cJSON_Delete(o); cJSON_Delete(body); continue; }

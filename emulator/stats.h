@@ -43,13 +43,19 @@ void emu_stats_init(emu_stats *s);   /* also what POST /reset does */
 char *emu_stats_json(const emu_stats *s, long in_flight, size_t *len);
 
 #define EMU_REQLOG_SIZE 256
+/* The log keeps the last 256 bodies, but no more than 64 MB of them (oldest dropped
+ * first), and a body above 16 MB only as a note of its size: test suites send data URIs
+ * of many MB, and unauthenticated senders are logged too. */
+#define EMU_REQLOG_BYTES (64u << 20)
+#define EMU_REQLOG_BODY_MAX (16u << 20)
 
 typedef struct emu_reqlog {
   pthread_mutex_t lock;
-  char *bodies[EMU_REQLOG_SIZE];
+  char *bodies[EMU_REQLOG_SIZE];  /* NULL: dropped to stay within EMU_REQLOG_BYTES */
   size_t lens[EMU_REQLOG_SIZE];
   int auth[EMU_REQLOG_SIZE];
   size_t next;                    /* total ever added; slot = next % size */
+  size_t bytes;                   /* held by bodies[] */
 } emu_reqlog;
 
 int emu_reqlog_init(emu_reqlog *l);

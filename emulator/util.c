@@ -80,11 +80,19 @@ void emu_map_free(emu_map *m)
   emu_map_init(m);
 }
 
+/* Keys are UUIDs, which RFC 4122 reads in any letter case: the map folds case, so the
+ * same taskUUID in capitals is the same task (conflictTaskUUID, never charged twice). */
 static size_t slot_of(const emu_map *m, const char *key)
 {
   size_t mask = m->cap - 1;
-  size_t i = emu_fnv1a(key, strlen(key), EMU_FNV_INIT) & mask;
-  while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & mask;
+  uint64_t h = EMU_FNV_INIT;
+  for (const char *p = key; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+    h = emu_fnv1a(&c, 1, h);
+  }
+  size_t i = (size_t)h & mask;
+  while (m->keys[i] && strcasecmp(m->keys[i], key) != 0) i = (i + 1) & mask;
   return i;
 }
 
