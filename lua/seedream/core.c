@@ -58,6 +58,24 @@ static sd_value *request_arg(lua_State *L, sd_error *err) {
  * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
  * files given with seedream.file are streamed into the body here, encoded once. key names
  * the request for resumed runs (same fields, any taskUUID and field order: same key). */
+/* What prepare holds in C while it calls Lua: in a to-be-closed slot (no finalizer to
+ * pay for), so that these are freed however the call ends, a raised out-of-memory too. */
+typedef struct prepare_hold {
+  sd_value *req;
+  char *json;
+} prepare_hold;
+
+#define LSD_HOLD_MT "seedream.prepare_hold"
+
+static int hold_gc(lua_State *L) {
+  prepare_hold *h = luaL_checkudata(L, 1, LSD_HOLD_MT);
+  sd_value_free(h->req);
+  free(h->json);
+  h->req = NULL;
+  h->json = NULL;
+  return 0;
+}
+
 static int lsd_prepare(lua_State *L) {
   sd_error err;
   sd_buf buf;
@@ -66,12 +84,15 @@ static int lsd_prepare(lua_State *L) {
   size_t len;
   int as_array = lua_toboolean(L, 2);
   int want_key = lua_toboolean(L, 3);        /* read now: the results go on the stack */
+  prepare_hold *hold = lua_newuserdatauv(L, sizeof *hold, 0);   /* before anything is held */
+  hold->req = NULL;
+  hold->json = NULL;
+  luaL_setmetatable(L, LSD_HOLD_MT);
+  lua_toclose(L, -1);                        /* under the results: closed on return or raise */
   req = request_arg(L, &err);
   if (!req) return lsd_push_error(L, &err);
-  if (sd_request_prepare(req, &err) != SD_OK) {
-    sd_value_free(req);
-    return lsd_push_error(L, &err);
-  }
+  hold->req = req;
+  if (sd_request_prepare(req, &err) != SD_OK) return lsd_push_error(L, &err);
   sd_buf_init(&buf);
   sd_buf_reserve(&buf, sd_json_size_hint(req) + 2);
   if (as_array) sd_buf_putc(&buf, '[');
@@ -81,19 +102,16 @@ static int lsd_prepare(lua_State *L) {
     sd_error_set(&err, SD_EIO, NULL, "cannot read %s: %s", buf.fail_path,
                  strerror(buf.fail_errno));
     sd_buf_free(&buf);
-    sd_value_free(req);
     return lsd_push_error(L, &err);
   }
   json = sd_buf_detach(&buf, &len);
-  if (!json) {
-    sd_value_free(req);
-    return luaL_error(L, "seedream: out of memory writing a request");
-  }
+  if (!json) return luaL_error(L, "seedream: out of memory writing a request");
+  hold->json = json;
   if (len > LSD_INLINE_BODY_MAX) {
     lsd_push_body(L, json, len);              /* held once, handed to the transport */
+    hold->json = NULL;
   } else {
     lua_pushlstring(L, json, len);
-    free(json);
   }
   uuid = sd_object_get(req, "taskUUID");
   lua_pushlstring(L, uuid->u.str.s, uuid->u.str.len);
@@ -105,8 +123,7 @@ static int lsd_prepare(lua_State *L) {
   } else {
     lua_pushnil(L);
   }
-  sd_value_free(req);
-  return 4;
+  return 4;                                  /* the slot's __close frees req and json */
 }
 
 /* check(req) -> true | nil, err (the request is not changed, nothing is filled in) */
@@ -259,6 +276,10 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
   lsd_open_file(L);
   lsd_open_body(L);
   lsd_open_lock(L);
+  luaL_newmetatable(L, LSD_HOLD_MT);
+  lua_pushcfunction(L, hold_gc);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
   luaL_newlib(L, funcs);
   push_limits(L);
   lua_setfield(L, -2, "limits");

@@ -7,7 +7,21 @@
 #include "lsd.h"
 #include "sd_http.h"
 
-typedef struct lsd_http { sd_http *h; } lsd_http;
+/* held: a finished transfer taken from the transport while its Lua table is built; if a
+ * Lua allocation fails (and raises) meanwhile, its buffers are freed by the next call or
+ * by close, not leaked. */
+typedef struct lsd_http {
+  sd_http *h;
+  sd_http_done held;
+  int holding;
+} lsd_http;
+
+static void drop_held(lsd_http *u) {
+  if (u->holding) {
+    sd_http_done_clear(&u->held);
+    u->holding = 0;
+  }
+}
 
 static lsd_http *check_http(lua_State *L) {
   lsd_http *u = (lsd_http *)luaL_checkudata(L, 1, LSD_HTTP_MT);
@@ -86,6 +100,7 @@ int lsd_http_new(lua_State *L) {
   }
   u = (lsd_http *)lua_newuserdatauv(L, sizeof *u, 0);
   u->h = NULL;
+  u->holding = 0;
   luaL_setmetatable(L, LSD_HTTP_MT);
   u->h = sd_http_new(&cfg, &err);
   if (!u->h) return lsd_push_error(L, &err);
@@ -158,8 +173,10 @@ static int http_perform(lua_State *L) {
  *                  elapsed } | nil when nothing has finished */
 static int http_next(lua_State *L) {
   lsd_http *u = check_http(L);
-  sd_http_done d;
-  if (!sd_http_next(u->h, &d)) return 0;
+  drop_held(u);                                   /* an earlier call that raised */
+  if (!sd_http_next(u->h, &u->held)) return 0;
+  u->holding = 1;
+  const sd_http_done d = u->held;
   lua_createtable(L, 0, 9);
   lua_pushinteger(L, (lua_Integer)d.id);
   lua_setfield(L, -2, "id");
@@ -187,7 +204,7 @@ static int http_next(lua_State *L) {
   lua_setfield(L, -2, "attempts");
   lua_pushnumber(L, d.elapsed);
   lua_setfield(L, -2, "elapsed");
-  sd_http_done_clear(&d);
+  drop_held(u);
   return 1;
 }
 
@@ -252,6 +269,7 @@ static int http_stats(lua_State *L) {
 /* One idempotent close for :close(), __gc and __close. */
 static int http_close(lua_State *L) {
   lsd_http *u = (lsd_http *)luaL_checkudata(L, 1, LSD_HTTP_MT);
+  drop_held(u);
   if (u->h) {
     sd_http_free(u->h);
     u->h = NULL;
