@@ -111,6 +111,17 @@ describe("tasks", function()
     c:close()
   end)
 
+  it("a task's timeout counts from when it is sent, not while it waits in the queue", function()
+    local paced = h.emulator("--latency-ms 500")
+    local c = paced:client { max_in_flight = 2, timeout = 1.2 }
+    local tasks = {}
+    for i = 1, 6 do tasks[i] = assert(c:submit(h.req())) end   -- 3 rounds of 0.5 s
+    for i = 1, 6 do assert(tasks[i]:wait()) end
+    assert.are.equal(6, paced:stats().tasks_charged)
+    c:close()
+    paced:stop()
+  end)
+
   it("the client default timeout applies too", function()
     local c = slow:client { timeout = 0.05, delivery = "async" }
     local _, err = c:generate(h.req())

@@ -87,7 +87,8 @@ function M.new(o)
     polling = {}, n_polling = 0,
     poll_busy = false, next_poll = nil, poll_interval = poll.min or 0.5,
     next_deadline = math.huge,
-    timers = {},             -- { at, job, token } for waits with a timeout
+    timers = {}, n_timers = 0, next_timer = math.huge,   -- waits with a timeout:
+                             -- { at, job, token } -> true, and the earliest at (or sooner)
     n_fetching = 0,          -- downloads in progress
     counters = { submitted = 0, submit_requests = 0, images = 0, cost = 0, polls = 0,
                  poll_requests = 0 },
@@ -255,14 +256,14 @@ function Client:submit(req, opts)
   end
   if self.dry_run then return self:_plan(task) end
   local t = now()
-  task.deadline = t + (opts.timeout or self.timeout)
-  if task.deadline < self.next_deadline then self.next_deadline = task.deadline end
+  task.deadline = math.huge                  -- armed when it leaves the queue (_arm)
   self.active[task] = true
   self.n_active = self.n_active + 1
   self.counters.submitted = self.counters.submitted + 1
   if rec and rec.taskUUID then
     -- submitted by an earlier run that did not see the answer: poll it, never resend
     task.taskUUID = rec.taskUUID
+    self:_arm(task, t)
     return self:_poll_adopted(task)
   end
   self.qtail = self.qtail + 1
@@ -271,6 +272,13 @@ function Client:submit(req, opts)
   -- one frame share a request
   if task.delivery ~= "async" then self:_dispatch(t) end
   return task
+end
+
+-- A task's clock starts when it leaves the queue, as the transport's does: time spent
+-- waiting for a slot is no time the server took.
+function Client:_arm(task, t)
+  task.deadline = t + (task.timeout or self.timeout)
+  if task.deadline < self.next_deadline then self.next_deadline = task.deadline end
 end
 
 -- A task an earlier run sent: polled under its taskUUID, never sent again (unless the
@@ -290,9 +298,7 @@ end
 function Client:_adopt(uuid, req, max_images, key)
   check_open(self)
   local task = Task.new(self, req or {}, nil, uuid, max_images or 1, key, NO_OPTS)
-  local t = now()
-  task.deadline = t + self.timeout
-  if task.deadline < self.next_deadline then self.next_deadline = task.deadline end
+  self:_arm(task, now())
   if self.budget then self.budget:reserve(task, true) end    -- paid: counted, never refused
   self.active[task] = true
   self.n_active = self.n_active + 1
@@ -412,6 +418,7 @@ function Client:_dispatch(t)
     self.queue[self.qhead] = nil
     self.qhead = self.qhead + 1
     if task.status == "queued" then
+      if task.deadline == math.huge then self:_arm(task, t) end
       local left = task.deadline - t
       if left < 0.001 then left = 0.001 end
       if task.delivery == "async" and type(task.body) == "string"
@@ -608,13 +615,17 @@ end
 -- A timer that wakes job (if token is still its) after timeout seconds; returns it.
 function Client:_wake_at(job, token, timeout)
   local tm = { now() + timeout, job, token }
-  self.timers[#self.timers + 1] = tm
+  self.timers[tm] = true
+  self.n_timers = self.n_timers + 1
+  if tm[1] < self.next_timer then self.next_timer = tm[1] end
   return tm
 end
 
+-- O(1): next_timer may then be early, which costs one look at the timers, no wrong wake.
 function Client:_drop_timer(tm)
-  for i, t in ipairs(self.timers) do
-    if t == tm then return table.remove(self.timers, i) end
+  if self.timers[tm] then
+    self.timers[tm] = nil
+    self.n_timers = self.n_timers - 1
   end
 end
 
@@ -634,12 +645,17 @@ function Client:_check_time(t)
     end
     self.next_deadline = nextd
   end
-  if #self.timers > 0 then
-    local keep = {}
-    for _, tm in ipairs(self.timers) do
-      if t >= tm[1] then scheduler.wake(tm[2], tm[3]) else keep[#keep + 1] = tm end
+  if t >= self.next_timer then                   -- only when one may be due
+    local nextt = math.huge
+    for tm in pairs(self.timers) do
+      if t >= tm[1] then
+        self:_drop_timer(tm)
+        scheduler.wake(tm[2], tm[3])
+      elseif tm[1] < nextt then
+        nextt = tm[1]
+      end
     end
-    self.timers = keep
+    self.next_timer = nextt
   end
 end
 
@@ -650,7 +666,7 @@ function Client:_next_timer(t)
     local poll_at = math.min(self.next_poll, self.newcomer_due or math.huge)
     if poll_at < at then at = poll_at end
   end
-  for _, tm in ipairs(self.timers) do if tm[1] < at then at = tm[1] end end
+  if self.n_timers > 0 and self.next_timer < at then at = self.next_timer end
   if at == math.huge then return nil end
   return math.max(0, at - t)
 end
@@ -777,7 +793,7 @@ end
 
 --- True while tasks or downloads are unfinished.
 function Client:busy()
-  return self.n_active > 0 or self.n_fetching > 0 or #self.timers > 0
+  return self.n_active > 0 or self.n_fetching > 0 or self.n_timers > 0
 end
 
 --- What an external event loop (luv, cqueues, copas, a game engine) should wait on:
