@@ -212,6 +212,25 @@ describe("coroutines", function()
     c:close()
   end)
 
+  it("wait_any leaves no waiter behind on the tasks that did not wake it", function()
+    local c = emu:client()
+    local slow = h.emulator("--latency-ms 2000")
+    local cs = slow:client()
+    local fast = assert(c:submit(h.req()))
+    local others = {}
+    for i = 1, 20 do others[i] = assert(cs:submit(h.req())) end
+    seedream.run(function()
+      for _ = 1, 3 do
+        local list = { fast }
+        for i = 1, 20 do list[#list + 1] = others[i] end
+        assert.are.equal(fast, (seedream.wait_any(list)))
+      end
+    end)
+    for i = 1, 20 do assert.is_nil(others[i]._waiters) end
+    cs:close(); slow:stop()
+    c:close()
+  end)
+
   it("seedream.run refuses to hang when nothing is pending", function()
     assert.has_error(function()
       seedream.run(function() require("seedream.scheduler").park() end)

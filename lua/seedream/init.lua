@@ -115,6 +115,7 @@ function M.wait_any(tasks)
       local token = scheduler.token(job)
       for _, t in ipairs(tasks) do t:_add_waiter(job, token) end
       scheduler.park()
+      for _, t in ipairs(tasks) do t:_drop_waiter(token) end
     elseif not M.drive(0.5) then
       return nil                    -- nothing pending anywhere: the tasks cannot finish
     end

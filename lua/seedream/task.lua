@@ -60,6 +60,17 @@ function Task:_add_waiter(job, token)
   w[#w + 1] = { job, token }
 end
 
+-- Forgets the waiter with this token (a wait_any woken by another of its tasks: left
+-- here, it would pile up, one per wait, until this task progressed).
+function Task:_drop_waiter(token)
+  local w = self._waiters
+  if not w then return end
+  for i = #w, 1, -1 do
+    if w[i][2] == token then table.remove(w, i) end
+  end
+  if #w == 0 then self._waiters = nil end
+end
+
 function Task:_on_error(fn, ...)
   local ok, e = pcall(fn, ...)
   if not ok then self.client:_report(e) end
