@@ -285,6 +285,21 @@ describe("run directories", function()
     assert.is_true(made)
   end)
 
+  it("keeps no download job once its image is saved (a run may stay open for hours)", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    for i = 1, 3 do assert(c:generate(h.req { positivePrompt = "kept " .. i })) end
+    local t0 = core.now()
+    while next(run.saving) and core.now() - t0 < 5 do c:step(0.02) end
+    assert.is_nil(next(run.saving))
+    assert.is_nil(next(run.savers))
+    assert.are.equal(3, run:summary().saved)
+    run:close()
+    c:close()
+    rm(dir)
+  end)
+
   it("sends nothing it could not journal first (a full disk), and says so", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

@@ -130,7 +130,8 @@ function M.open(dir, opts)
   local self = setmetatable({
     dir = dir, manifest_path = dir .. "/manifest.json", gallery_path = dir .. "/gallery.html",
     journal_path = dir .. "/journal.jsonl",
-    tasks = {}, order = {}, by_key = {}, claimed = {}, session = {}, in_session = {},
+    tasks = {}, order = {}, by_key = {}, indexed = {}, from = {}, claimed = {}, session = {},
+    in_session = {},
     saved = {}, live_images = setmetatable({}, { __mode = "v" }),
     listeners = {}, savers = {}, saving = {}, dl_errors = {}, refused = array(),
     clients = {}, started = core.now(), title = opts.title, gallery = opts.gallery ~= false,
@@ -165,11 +166,14 @@ function Run:__tostring()
   return ("seedream.Run %s (%d task(s))"):format(self.dir, #self.order)
 end
 
+-- Tasks by request key, in journal order (the n-th identical request of a run is matched
+-- with the n-th one journaled). A task is listed once (indexed[u]); `from[key]` skips the
+-- claimed head of the list, so that a run of thousands of one prompt stays linear.
 function Run:_index(key, u)
-  if not key then return end
+  if not key or self.indexed[u] then return end
+  self.indexed[u] = true
   local l = self.by_key[key]
   if not l then l = {}; self.by_key[key] = l end
-  for _, x in ipairs(l) do if x == u then return end end
   l[#l + 1] = u
 end
 
@@ -281,16 +285,31 @@ local function outcome_unknown(rec)
   return rec.status == "failed" and errors.outcome_unknown(rec.error)
 end
 
+-- Whether a journaled task can be taken by a request of this run: replayed (done) or
+-- polled (sent, and not known to have been refused).
+function Run:_matchable(u)
+  local rec = self.tasks[u]
+  if self.claimed[u] then return false end
+  local st = rec.status
+  return st == "done" or st == "submitted" or st == "cancelled" or outcome_unknown(rec)
+end
+
 --- Journal: the record of the next unclaimed journaled task with this request key:
 -- `{status="done", taskUUID, images}` (replayed) or `{status="submitted", taskUUID}` (to
 -- poll: sent by an earlier run that did not see it finish, or failed without learning
 -- whether the server made it).
 function Run:lookup(k)
-  for _, u in ipairs(self.by_key[k] or {}) do
+  local l = self.by_key[k] or {}
+  local i = self.from[k] or 1
+  -- skip, once, the head no request can take any more: claimed, or ended in a way that
+  -- is not reused (neither can change during this run)
+  while l[i] and not self:_matchable(l[i]) do i = i + 1 end
+  self.from[k] = i
+  for j = i, #l do
+    local u = l[j]
     local rec = self.tasks[u]
     local st = rec.status
-    if not self.claimed[u] and (st == "done" or st == "submitted" or st == "cancelled"
-                                or outcome_unknown(rec)) then
+    if self:_matchable(u) then
       self.claimed[u] = true
       if st == "done" then return { status = "done", taskUUID = u, images = rec.images } end
       rec.adopted = true
@@ -379,11 +398,19 @@ function Run:_save(client, item)
       self:_emit("save_failed", { image = item, error = err })
     end
   end
-  self.savers[#self.savers + 1] = scheduler.spawn(function()
+  -- the downloads in progress, a set: a finished one leaves it (a run open for hours keeps
+  -- no job per image)
+  local job
+  job = scheduler.spawn(function()
     local ok, f = pcall(client.fetch, client, item.imageURL, path, item.format)
-    if not ok then return done(nil, f) end
-    return done(f:wait())
-  end, function(msg) done(nil, msg) end)
+    if not ok then done(nil, f)
+    else done(f:wait()) end
+    if job then self.savers[job] = nil end
+  end, function(msg)
+    done(nil, msg)
+    if job then self.savers[job] = nil end
+  end)
+  if not job.done then self.savers[job] = true end
 end
 
 -- ---- clients ----
@@ -473,6 +500,7 @@ function Run:_submit(submit, cl, req, sopts)
     self:_emit("replayed", { task = task, record = rec })
   elseif task.status == "done" and task._images[1] and task._images[1].planned then
     local rec = self:_record(u, task.key)
+    self.claimed[u] = true                     -- this run's own: never matched again
     local items = array()
     for i, img in ipairs(task._images) do items[i] = item_of(img, task) end
     rec.request, rec.max_images, rec.status, rec.images = M.sanitize(r), task.max_images,
@@ -675,13 +703,11 @@ function Run:finish()
       for _, task in ipairs(list) do task:wait() end
     end
   end
-  local i = 1
-  while i <= #self.savers do
-    local job = self.savers[i]
+  while next(self.savers) do
+    local job = next(self.savers)
     if not job.done then job:wait() end
-    i = i + 1
+    self.savers[job] = nil
   end
-  self.savers = {}
   local s = self:summary()
   self:_emit("summary", s)
   return s
