@@ -8,6 +8,7 @@ local Task = require "seedream.task"
 local Fetch = require "seedream.fetch"
 local image = require "seedream.image"
 local Budget = require "seedream.budget"
+local polling = require "seedream.polling"
 
 local M = {}
 M.DEFAULT_URL = "https://api.runware.ai/v1"
@@ -437,46 +438,10 @@ function Client:_dispatch(t)
     end
   end
   if batch then self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
-  if self.n_polling > 0 and not self.poll_busy
-     and (t >= self.next_poll or t >= (self.newcomer_due or math.huge)) then
-    self.newcomer_due = nil
-    local uuids, list, inline = {}, {}, false
-    for task in pairs(self.polling) do
-      list[#list + 1] = task
-      uuids[#uuids + 1] = task.taskUUID
-      inline = inline or task.inline
-    end
-    local id = self.http:post(self.url, secrets[self], protocol.poll_body(uuids), nil, nil,
-                              inline)
-    if id then
-      self.requests[id] = { poll = list }
-      self.poll_busy = true
-      self.counters.poll_requests = self.counters.poll_requests + 1
-      self.counters.polls = self.counters.polls + #list
-    end
-  end
-end
-
-function Client:_start_polling(task)
-  task.status = "processing"
-  if self.polling[task] then return end
-  -- its first poll comes poll.first after it, however far the interval has backed off
-  -- while the others waited (the cycle then goes on from poll.min: there is news to wait for)
-  local due = now() + self.poll.first
-  if self.n_polling == 0 and not self.poll_busy then
-    self.next_poll = due
-  elseif due < (self.newcomer_due or math.huge) then
-    self.newcomer_due = due
-  end
-  self.poll_interval = self.poll.min
-  self.polling[task] = true
-  self.n_polling = self.n_polling + 1
-end
-
-function Client:_stop_polling(task)
-  if self.polling[task] then
-    self.polling[task] = nil
-    self.n_polling = self.n_polling - 1
+  local list, body, inline = self:_poll_due(t)
+  if list then
+    local id = self.http:post(self.url, secrets[self], body, nil, nil, inline)
+    if id then self:_poll_sent(id, list) end
   end
 end
 
@@ -509,71 +474,6 @@ function Client:_on_submit(task, done, r)
       message = "the API answered without an image for this task" })
   end
   task:_finish(nil)   -- sync: the answer is complete, a series may be shorter than asked
-end
-
--- The answer to one batched getResponse POST: read once, then handed to its tasks by
--- _poll_continue, which a step with a budget may stop between two tasks (the rest waits
--- for the next step; no new poll is sent meanwhile).
-function Client:_on_poll(tasks, done)
-  local r = protocol.parse(done, secrets[self])
-  local whole = r.common and not next(r.items) and not next(r.errors)
-  self.poll_rest = { tasks = tasks, r = r, i = 1, progress = false, whole = whole,
-    fatal = whole and r.common.status and r.common.status >= 400 and r.common.status < 500
-            and r.common.status ~= 408 and r.common.status ~= 429 }
-end
-
--- Hands the pending poll answer to its tasks until done (true) or stop_at passes (false).
-function Client:_poll_continue(stop_at)
-  local rest = self.poll_rest
-  local tasks, r, whole, fatal = rest.tasks, rest.r, rest.whole, rest.fatal
-  local progress = rest.progress
-  while rest.i <= #tasks do
-    if stop_at and rest.i > 1 and now() >= stop_at then
-      rest.progress = progress
-      return false
-    end
-    local task = tasks[rest.i]
-    rest.i = rest.i + 1
-    if self.polling[task] and not task:done() then
-      if fatal then
-        task:_finish(r.common)
-      elseif not whole then
-        local running = false
-        local items = r.items[task.taskUUID]
-        for _, item in ipairs(items or {}) do
-          if protocol.is_image(item) then
-            if task:_add_image(item) then progress = true end
-          elseif protocol.running[item.status] then
-            running = true
-          end
-        end
-        local err = r.errors[task.taskUUID]
-        if err and err.code == "taskNotFound" and task.adopted and task.body then
-          -- journaled by a run killed before its POST left: send it now, same taskUUID
-          -- (if it did arrive after all, conflictTaskUUID turns this back into polling)
-          task.adopted = false
-          self:_stop_polling(task)
-          task.counted = false
-          self.inflight = self.inflight - 1
-          task.status = "queued"
-          self.qtail = self.qtail + 1
-          self.queue[self.qtail] = task
-          progress = true
-        elseif err then
-          task:_finish(err)
-        elseif #task._images >= task.max_images or (items and not running and #task._images > 0) then
-          task:_finish(nil)
-        end
-        if task:done() then progress = true end
-      end
-    end
-  end
-  self.poll_rest = nil
-  self.poll_busy = false
-  if progress then self.poll_interval = self.poll.min
-  else self.poll_interval = math.min(self.poll.max, self.poll_interval * self.poll.factor) end
-  self.next_poll = now() + self.poll_interval
-  return true
 end
 
 function Client:_on_image(task, img)
@@ -696,7 +596,7 @@ function Client:_drain(stop_at)
     local what = self.requests[done.id]
     self.requests[done.id] = nil
     if what then
-      if what.poll then self:_on_poll(what.poll, done)
+      if what.poll then self:_on_poll(what.poll, protocol.parse(done, secrets[self]))
       elseif what.batch then
         local r = protocol.parse(done, secrets[self])
         for _, task in ipairs(what.batch) do self:_on_submit(task, done, r) end
@@ -855,5 +755,6 @@ function Client:_release()
   end
 end
 Client.__close = Client.close
+polling.install(Client)
 
 return M
