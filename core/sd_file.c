@@ -96,6 +96,15 @@ const char *sd_image_ext(sd_image_kind k) {
   }
 }
 
+/* 0666 less the process's umask, as open(2) would give a new file (mkstemp gives 0600):
+ * every file seedream writes gets the same mode. umask() can only be read by setting it,
+ * so it is set back at once. */
+static mode_t file_mode(void) {
+  mode_t mask = umask(022);
+  umask(mask);
+  return (mode_t)(0666 & ~mask);
+}
+
 sd_code sd_file_write_atomic(const char *path, const void *data, size_t len, sd_error *err) {
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 16);
@@ -118,7 +127,7 @@ sd_code sd_file_write_atomic(const char *path, const void *data, size_t len, sd_
     p += w;
     len -= (size_t)w;
   }
-  if (fchmod(fd, 0644) != 0 || close(fd) != 0) { fd = -1; goto fail; }
+  if (fchmod(fd, file_mode()) != 0 || close(fd) != 0) { fd = -1; goto fail; }
   fd = -1;
   if (rename(tmp, path) != 0) goto fail;
   free(tmp);

@@ -117,6 +117,35 @@ describe("outputs", function()
     for _, name in ipairs(h.ls(dir)) do assert.is_nil(name:find("part", 1, true)) end
   end)
 
+  it("bytes() checks the format as save() does", function()
+    local png = assert(client:generate(h.req { outputFormat = "PNG" }))[1]
+    local b = assert(png:bytes())
+    assert.are.equal("png", image.kind_of(b))
+    local liar = setmetatable({}, getmetatable(png))
+    for k, v in pairs(png) do liar[k] = v end
+    liar.format = "jpg"
+    liar.imageURL, liar.imageBase64Data = nil, nil
+    liar.imageDataURI = "data:image/png;base64," .. h.PNG16
+    local none, err = liar:bytes()
+    assert.is_nil(none)
+    assert.truthy(err.message:find("not a jpg file (got png)", 1, true))
+    liar.imageDataURI = "data:image/png;base64"             -- no comma
+    none, err = liar:bytes()
+    assert.is_nil(none)
+    assert.truthy(err.message:find("no ','", 1, true))
+  end)
+
+  it("files written from inline data follow the umask, as downloads do", function()
+    local img = assert(client:generate(h.req { outputType = "base64Data" }))[1]
+    local path = dir .. "/umask.jpg"
+    local out = assert(io.popen("umask 077 && LUA_PATH='" .. package.path .. "' LUA_CPATH='" ..
+      package.cpath .. "' lua5.4 -e 'assert(require(\"seedream.core\").write_base64(\"" .. path ..
+      "\", \"" .. img.imageBase64Data:sub(1, 4000) .. "\"))' && stat -c %a '" .. path .. "'"))
+    local mode = out:read("l")
+    out:close()
+    assert.are.equal("600", mode)
+  end)
+
   it("a download of the wrong format leaves a file already at its path as it was", function()
     local png = assert(client:generate(h.req { outputFormat = "PNG" }))[1]
     local target = dir .. "/keep.jpg"

@@ -69,7 +69,23 @@ describe("delivery", function()
     local task, img = core.uuid(), core.uuid()
     local delivered = assert(seedream.webhook.parse(h.json.encode { taskUUID = task, imageUUID = img,
       imageBase64Data = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==" }))
-    assert.are.equal(task .. "-" .. img .. ".jpg", require("seedream.image").file_name(delivered))
+    assert.are.equal("png", delivered.format)               -- from the bytes: no URL to tell
+    assert.are.equal(task .. "-" .. img .. ".png", require("seedream.image").file_name(delivered))
+    local webp = assert(seedream.webhook.parse(h.json.encode { taskUUID = task, imageUUID = core.uuid(),
+      imageDataURI = "data:image/webp;base64,UklGRhYAAABXRUJQVlA4" }))
+    assert.are.equal("webp", webp.format)
+  end)
+
+  it("webhook.dedup keeps at most max keys, forgetting the oldest", function()
+    local d = seedream.webhook.dedup(3)
+    local task = core.uuid()
+    local first = { taskUUID = task, imageUUID = core.uuid() }
+    assert.is_true(d:first(first))
+    for _ = 1, 1000 do d:first { taskUUID = task, imageUUID = core.uuid() } end
+    local kept = 0
+    for _ in pairs(d.seen) do kept = kept + 1 end
+    assert.are.equal(3, kept)
+    assert.is_true(d:first(first))                          -- long forgotten: new again
   end)
 
   it("includeCost and safety pass through; cost is summed per task", function()

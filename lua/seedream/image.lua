@@ -136,23 +136,42 @@ function Image:save(target, opts)
   return f:wait()
 end
 
---- The encoded image bytes (downloaded for URL images).
+--- The kind of image some bytes are, from their first bytes: "jpg", "png", "webp" or nil.
+function M.kind_of(bytes)
+  if bytes:sub(1, 3) == "\255\216\255" then return "jpg" end
+  if bytes:sub(1, 8) == "\137PNG\r\n\26\n" then return "png" end
+  if bytes:sub(1, 4) == "RIFF" and bytes:sub(9, 12) == "WEBP" then return "webp" end
+  return nil
+end
+
+--- The encoded image bytes (downloaded for URL images), checked to be the image's format
+-- as `save` checks them.
 function Image:bytes()
+  local b, err
   if self.imageBase64Data then
-    local b, err = core.base64_decode(self.imageBase64Data)
+    b, err = core.base64_decode(self.imageBase64Data)
     if not b then return nil, errors.from_core(err) end
-    return b
   elseif self.imageDataURI then
-    local comma = self.imageDataURI:find(",", 1, true) or #self.imageDataURI
-    local b, err = core.base64_decode(self.imageDataURI, comma + 1)
+    local comma = self.imageDataURI:find(",", 1, true)
+    if not comma then
+      return nil, errors.new { code = "bad_response", message = "imageDataURI has no ','" }
+    end
+    b, err = core.base64_decode(self.imageDataURI, comma + 1)
     if not b then return nil, errors.from_core(err) end
-    return b
+  else
+    local task = owner[self]
+    if not (task and task.client and self.imageURL) then
+      return nil, errors.new { code = "invalid", message = "no data, or no client to download it" }
+    end
+    b, err = task.client:fetch(self.imageURL, nil, self.format):wait()
+    if not b then return nil, err end
   end
-  local task = owner[self]
-  if not (task and task.client and self.imageURL) then
-    return nil, errors.new { code = "invalid", message = "no data, or no client to download it" }
+  local kind = M.kind_of(b)
+  if self.format and kind ~= self.format then
+    return nil, errors.new { code = "bad_response", message = ("the image data is not a %s file (got %s)")
+      :format(self.format, kind or "unknown data") }
   end
-  return task.client:fetch(self.imageURL, nil, self.format):wait()
+  return b
 end
 
 return M

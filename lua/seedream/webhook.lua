@@ -36,7 +36,12 @@ function M.parse(body)
   if not (item.imageURL or item.imageBase64Data or item.imageDataURI) then
     return bad("no imageURL, imageBase64Data or imageDataURI")
   end
+  -- the format: from the URL's extension, else the data URI's type, else the bytes' magic
   local fmt = type(item.imageURL) == "string" and item.imageURL:match("%.(%a+)$")
+  if not fmt and item.imageDataURI then fmt = item.imageDataURI:match("^data:image/(%a+);") end
+  if not fmt and item.imageBase64Data then
+    fmt = image.kind_of(core.base64_decode(item.imageBase64Data:sub(1, 24)) or "")
+  end
   local task = { taskUUID = item.taskUUID, format = (fmt or "jpg"):upper() }
   if task.format == "JPEG" then task.format = "JPG" end
   return image.new(item, task, nil)
@@ -48,15 +53,18 @@ Dedup.__index = Dedup
 --- A de-duplicator of deliveries keyed by (taskUUID, imageUUID): `d:first(img)` is true
 -- the first time an image is seen. Keeps at most `max` keys (oldest forgotten first).
 function M.dedup(max)
-  return setmetatable({ seen = {}, order = {}, head = 1, max = max or 100000 }, Dedup)
+  return setmetatable({ seen = {}, order = {}, head = 1, tail = 0, max = max or 100000 }, Dedup)
 end
 
+-- order[head..tail] holds the keys, oldest first (counted, not taken by #: the list's
+-- start is cleared as keys are forgotten, and # of such a table is not its length).
 function Dedup:first(img)
   local key = img.taskUUID .. "/" .. img.imageUUID
   if self.seen[key] then return false end
   self.seen[key] = true
-  self.order[#self.order + 1] = key
-  if #self.order - self.head + 1 > self.max then
+  self.tail = self.tail + 1
+  self.order[self.tail] = key
+  if self.tail - self.head + 1 > self.max then
     self.seen[self.order[self.head]] = nil
     self.order[self.head] = nil
     self.head = self.head + 1
