@@ -55,6 +55,11 @@ int sdh_configure(sd_http *h, sd_xfer *x) {
   SET(CURLOPT_HEADERDATA, (void *)x);
   SET(CURLOPT_ERRORBUFFER, x->errbuf);
   SET(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87 */
+  /* a transfer ended (timeout, cancel, close) while its host name is still being looked up
+   * does not wait for the lookup thread: step(0) never blocks on a slow DNS */
+  SET(CURLOPT_QUICK_EXIT, 1L);
+#endif
   SET(CURLOPT_SHARE, h->share);
   SET(CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms);
   SET(CURLOPT_TIMEOUT_MS, x->timeout_ms);

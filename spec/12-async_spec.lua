@@ -166,6 +166,36 @@ describe("async delivery", function()
     c:close()
   end)
 
+  it("pollfds says to step at once while coroutines are ready or errors wait to be raised", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req(), { on_image = function() error("boom in on_image") end }))
+    local job = c:spawn(function() return t:wait() end)
+    local raised = 0
+    while not t:done() do
+      local ok = pcall(c.step, c, 0.05)
+      if not ok then raised = raised + 1 end
+    end
+    assert.are.equal(1, raised)                      -- the callback's error, in that step
+    -- the coroutine woken by the task has not run yet: an fd-driven loop must not sleep
+    if not job.done then
+      local _, timeout = c:pollfds()
+      assert.are.equal(0, timeout)
+      c:step(0)
+    end
+    assert.is_true(job.done)
+    -- two failing jobs: one error per step, and pollfds says 0 until both are out
+    c:spawn(function() error("first") end)
+    c:spawn(function() error("second") end)
+    local seen = 0
+    for _ = 1, 5 do
+      local _, timeout = c:pollfds()
+      if timeout ~= 0 then break end
+      if not pcall(c.step, c, 0) then seen = seen + 1 end
+    end
+    assert.are.equal(2, seen)
+    c:close()
+  end)
+
   it("pollfds exposes sockets and a timeout for external loops", function()
     local c = emu:client()
     local t = assert(c:submit(h.req()))

@@ -703,8 +703,9 @@ function Client:pollfds()
   check_open(self)
   local fds, t = self.http:fds()
   local own = self:_next_timer(now())
-  if (self.qhead <= self.qtail and self.inflight < self.max_in_flight) or self.backlog then
-    own = 0
+  if (self.qhead <= self.qtail and self.inflight < self.max_in_flight) or self.backlog
+     or scheduler.has_work() or (self.failures and #self.failures > 0) then
+    own = 0                -- work that needs no I/O: coroutines to resume, errors to raise
   end
   if own and (not t or own < t) then t = own end
   return fds, t

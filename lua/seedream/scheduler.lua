@@ -135,7 +135,14 @@ function M.run_ready()
   end
 end
 
---- True when some coroutine can run without any I/O.
-function M.has_work() return #ready > 0 or #later > 0 end
+--- True when some coroutine can run without any I/O, or an error of one waits to be
+-- raised (one per step): an external loop must step again at once.
+function M.has_work()
+  if #ready > 0 or #later > 0 then return true end
+  for _, job in ipairs(failures) do
+    if not job.error_taken then return true end
+  end
+  return false
+end
 
 return M
