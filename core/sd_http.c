@@ -619,6 +619,7 @@ int sd_http_cancel(sd_http *h, uint64_t id) {
     x->done.status = x->hdr_status;
   } else if (x->state == X_QUEUED) {
     queue_unlink(h, x);
+    if (x->done.attempts > 1) h->stats.retries--; /* a retry waiting for admission */
   } else {
     sdh_heap_remove(h, x);
     h->stats.retries--;              /* it was waiting to go again: it never will */

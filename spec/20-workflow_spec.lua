@@ -187,6 +187,14 @@ describe("workflow", function()
       local seen = {}
       seedream.map({ 1, nil, 3, n = 4 }, function(x, i) seen[i] = x or false; return true end)
       assert.are.same({ 1, false, 3, false }, seen)
+      -- a failed last item: the results still have its place, and the next map visits it
+      local res, es = seedream.map({ 1, 2, 3 }, function(x) if x == 3 then return nil, "boom" end
+                                                           return x end)
+      assert.are.equal(3, #res)
+      assert.truthy(es[3])
+      local visited = 0
+      seedream.map(res, function() visited = visited + 1; return true end)
+      assert.are.equal(3, visited)
       c:close()
     end)
 

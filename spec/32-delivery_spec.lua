@@ -55,6 +55,10 @@ describe("delivery", function()
     _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), status = "error",
       error = { code = "contentModerated", message = "no" } })
     assert.are.equal("contentModerated", err.code)
+    -- "error": null on a good image is no error
+    local fine = assert(seedream.webhook.parse('{"taskUUID":"' .. core.uuid() .. '","imageUUID":"' ..
+      core.uuid() .. '","imageURL":"https://x/a.png","error":null}'))
+    assert.are.equal("png", fine.format)
     -- hostile shapes give nil, err, never a raise
     _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), status = "error", error = 5 })
     assert.are.equal("http", err.code)

@@ -23,7 +23,7 @@ function M.parse(body)
   if type(item.taskUUID) ~= "string" or not core.is_uuid(item.taskUUID) then
     return bad("taskUUID is missing or not a UUID")
   end
-  if item.status == "error" or item.error ~= nil then
+  if item.status == "error" or (item.error ~= nil and item.error ~= cjson.null) then
     return nil, errors.from_api(item, nil, item.taskUUID)
   end
   if type(item.imageUUID) ~= "string" or not core.is_uuid(item.imageUUID) then

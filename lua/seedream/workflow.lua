@@ -31,6 +31,8 @@ end
 -- of a list with holes may stop at any of them.
 local function extent(list)
   if math.type(list.n) == "integer" and list.n >= 0 then return list.n end
+  local mt = getmetatable(list)
+  if mt and mt.__len then return #list end        -- map's results: their own length
   local n = 0
   for k in pairs(list) do
     if math.type(k) == "integer" and k > n then n = k end
@@ -91,6 +93,11 @@ function M.map(list, fn, opts)
         message = "map: item " .. i .. " did not finish: " .. tostring(broken or "not run") }
     end
   end
+  -- # of both is the length of list, trailing failures included (a later map or refine
+  -- over the results then sees every index)
+  local len = { __len = function() return n end }
+  setmetatable(results, len)
+  setmetatable(errs, len)
   return results, errs
 end
 
