@@ -358,15 +358,19 @@ end
 -- request, not 50. Sync tasks go alone: each answer waits for its own images.
 local BATCH, BATCH_BYTES = 64, 65536
 
+-- Journals a task (written and fsynced) before it is sent, so that a run killed now can
+-- still find it; the error when that failed: the task must then not go.
+function Client:_journal_submitted(task)
+  if not self.journal then return nil end
+  local ok, err = self.journal:submitted(task)
+  if ok == false then return errors.new { code = "io", message = tostring(err) } end
+end
+
 -- One task in its own POST (sync tasks, large bodies).
 function Client:_send_one(task, timeout)
   -- journaled (and fsynced) before it is sent: a run killed now can still find it
-  if self.journal then
-    local ok, jerr = self.journal:submitted(task)
-    if ok == false then
-      return task:_finish(errors.new { code = "io", message = tostring(jerr) })
-    end
-  end
+  local jerr = self:_journal_submitted(task)
+  if jerr then return task:_finish(jerr) end
   local id, err = self.http:post(self.url, secrets[self], task.body, timeout, nil, task.inline)
   if not id then return task:_finish(errors.from_core(err)) end
   self.counters.submit_requests = self.counters.submit_requests + 1
@@ -381,16 +385,11 @@ end
 function Client:_send_batch(tasks, body, timeout)
   local inline = false
   for _, task in ipairs(tasks) do
-    if self.journal then
-      local ok, jerr = self.journal:submitted(task)
-      if ok == false then
-        -- not journaled: it cannot go (a killed run could not find it); the others can,
-        -- but their bodies are already in this one: fail the whole batch, nothing sent
-        for _, t in ipairs(tasks) do
-          t:_finish(errors.new { code = "io", message = tostring(jerr) })
-        end
-        return
-      end
+    local jerr = self:_journal_submitted(task)
+    if jerr then
+      -- the others could go, but their bodies are in this one: the whole batch fails
+      for _, t in ipairs(tasks) do t:_finish(jerr) end
+      return
     end
     inline = inline or task.inline
   end

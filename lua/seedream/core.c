@@ -265,6 +265,7 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
     {"poll", lsd_poll},
     {"write_base64", lsd_write_base64},
     {"sniff", lsd_sniff},
+    {"kind_of", lsd_kind_of},
     {"base64_decode", lsd_base64_decode},
     {"file", lsd_file_new},
     {"write_file", lsd_write_file},

@@ -136,13 +136,9 @@ function Image:save(target, opts)
   return f:wait()
 end
 
---- The kind of image some bytes are, from their first bytes: "jpg", "png", "webp" or nil.
-function M.kind_of(bytes)
-  if bytes:sub(1, 3) == "\255\216\255" then return "jpg" end
-  if bytes:sub(1, 8) == "\137PNG\r\n\26\n" then return "png" end
-  if bytes:sub(1, 4) == "RIFF" and bytes:sub(9, 12) == "WEBP" then return "webp" end
-  return nil
-end
+--- The kind of image some bytes are, from their first bytes (sd_image_sniff, as for
+-- files): "jpg", "png", "webp" or nil.
+function M.kind_of(bytes) return core.kind_of(bytes) or nil end
 
 --- The encoded image bytes (downloaded for URL images), checked to be the image's format
 -- as `save` checks them.

@@ -42,6 +42,17 @@ int lsd_sniff(lua_State *L) {
   return 4;
 }
 
+/* kind_of(bytes) -> "jpg"|"png"|"webp"|false: what the first bytes say (sd_image_sniff) */
+int lsd_kind_of(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  int w, h;
+  sd_image_kind k = sd_image_sniff((const unsigned char *)s, len, &w, &h);
+  if (k == SD_IMG_UNKNOWN) lua_pushboolean(L, 0);
+  else lua_pushstring(L, sd_image_ext(k));
+  return 1;
+}
+
 /* base64_decode(text [, offset]) -> bytes | nil, err */
 int lsd_base64_decode(lua_State *L) {
   size_t len, n;

@@ -683,8 +683,7 @@ function Run:_recover()
   if not c then return end
   for _, u in ipairs(self.order) do
     local rec = self.tasks[u]
-    local st = rec.status
-    if not self.claimed[u] and (st == "submitted" or st == "cancelled" or outcome_unknown(rec)) then
+    if self:_matchable(u) and rec.status ~= "done" then      -- done ones are only replayed
       self.claimed[u] = true
       rec.adopted = true
       self:_session(u)
