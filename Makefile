@@ -90,6 +90,11 @@ $(B)/tests/%: spec/c/%.c $(CORE_LIB) $(wildcard spec/c/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SD_CFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) -lmicrohttpd -lpthread $(LDFLAGS)
 
+# The allocation-failure test is a Lua host: it links liblua and loads the module.
+$(B)/tests/test_oom: spec/c/test_oom.c $(MODULE) spec/c/minitest.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SD_CFLAGS) -I$(LUA_INCDIR) -o $@ $< -llua5.4 -lpthread $(LDFLAGS)
+
 ctest: $(CTESTS)
 
 # Everything: C tests (plain, ASan/UBSan, valgrind), busted specs, specs under valgrind.

@@ -58,8 +58,8 @@ static sd_value *request_arg(lua_State *L, sd_error *err) {
  * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
  * files given with seedream.file are streamed into the body here, encoded once. key names
  * the request for resumed runs (same fields, any taskUUID and field order: same key). */
-/* What prepare holds in C while it calls Lua: in a to-be-closed slot (no finalizer to
- * pay for), so that these are freed however the call ends, a raised out-of-memory too. */
+/* What prepare holds in C while it calls Lua: in a to-be-closed slot, so that these are
+ * freed however the call ends, a raised out-of-memory too (then by __gc if need be). */
 typedef struct prepare_hold {
   sd_value *req;
   char *json;
@@ -76,6 +76,16 @@ static int hold_gc(lua_State *L) {
   return 0;
 }
 
+/* A fresh hold in a to-be-closed slot on the top of the stack. */
+static prepare_hold *push_hold(lua_State *L) {
+  prepare_hold *h = lua_newuserdatauv(L, sizeof *h, 0);
+  h->req = NULL;
+  h->json = NULL;
+  luaL_setmetatable(L, LSD_HOLD_MT);
+  lua_toclose(L, -1);                        /* under the results: closed on return or raise */
+  return h;
+}
+
 static int lsd_prepare(lua_State *L) {
   sd_error err;
   sd_buf buf;
@@ -84,11 +94,7 @@ static int lsd_prepare(lua_State *L) {
   size_t len;
   int as_array = lua_toboolean(L, 2);
   int want_key = lua_toboolean(L, 3);        /* read now: the results go on the stack */
-  prepare_hold *hold = lua_newuserdatauv(L, sizeof *hold, 0);   /* before anything is held */
-  hold->req = NULL;
-  hold->json = NULL;
-  luaL_setmetatable(L, LSD_HOLD_MT);
-  lua_toclose(L, -1);                        /* under the results: closed on return or raise */
+  prepare_hold *hold = push_hold(L);         /* before anything is held */
   req = request_arg(L, &err);
   if (!req) return lsd_push_error(L, &err);
   hold->req = req;
@@ -159,13 +165,12 @@ static int lsd_json_string(lua_State *L) {
   size_t len, outlen;
   const char *s = luaL_checklstring(L, 1, &len);
   sd_buf buf;
-  char *out;
+  prepare_hold *hold = push_hold(L);         /* frees out even if the push raises */
   sd_buf_init(&buf);
   sd_json_write_string(&buf, s, len);
-  out = sd_buf_detach(&buf, &outlen);
-  if (!out) return luaL_error(L, "seedream: out of memory");
-  lua_pushlstring(L, out, outlen);
-  free(out);
+  hold->json = sd_buf_detach(&buf, &outlen);
+  if (!hold->json) return luaL_error(L, "seedream: out of memory");
+  lua_pushlstring(L, hold->json, outlen);
   return 1;
 }
 
@@ -277,9 +282,13 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
   lsd_open_file(L);
   lsd_open_body(L);
   lsd_open_lock(L);
+  /* __close frees at once; __gc when the close could not run (calling it needs memory
+   * that an out-of-memory error may not leave) */
   luaL_newmetatable(L, LSD_HOLD_MT);
   lua_pushcfunction(L, hold_gc);
   lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, hold_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   luaL_newlib(L, funcs);
   push_limits(L);

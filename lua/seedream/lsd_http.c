@@ -8,8 +8,8 @@
 #include "sd_http.h"
 
 /* held: a finished transfer taken from the transport while its Lua table is built; if a
- * Lua allocation fails (and raises) meanwhile, its buffers are freed by the next call or
- * by close, not leaked. */
+ * Lua allocation fails (and raises) meanwhile, it stays held and the next call returns it
+ * (an answer may be a paid image: it is not dropped); close frees it. */
 typedef struct lsd_http {
   sd_http *h;
   sd_http_done held;
@@ -173,9 +173,10 @@ static int http_perform(lua_State *L) {
  *                  elapsed } | nil when nothing has finished */
 static int http_next(lua_State *L) {
   lsd_http *u = check_http(L);
-  drop_held(u);                                   /* an earlier call that raised */
-  if (!sd_http_next(u->h, &u->held)) return 0;
-  u->holding = 1;
+  if (!u->holding) {                              /* else: an earlier call that raised */
+    if (!sd_http_next(u->h, &u->held)) return 0;
+    u->holding = 1;
+  }
   const sd_http_done d = u->held;
   lua_createtable(L, 0, 9);
   lua_pushinteger(L, (lua_Integer)d.id);
