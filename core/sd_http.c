@@ -36,7 +36,7 @@
  *     empty reply, partial body, HTTP/2 framing/stream errors;
  *   - CURLE_OPERATION_TIMEDOUT: safe because the server keeps the taskUUID; a retry of a
  *     task the server already has answers conflictTaskUUID, never a second charge;
- *   - HTTP 408, 429, 500, 502, 503, 504.
+ *   - HTTP 408, 429 and 5xx but 501 and 505 (as Runware's SDKs do: CDNs answer 52x).
  * Not retried: DNS failures (a wrong host name is far more common than a resolver
  * hiccup; failing fast reports it at once, and SD_ENETWORK stays retryable for callers),
  * TLS verification failures, bad URLs, unsupported protocols, too many redirects, local
@@ -100,7 +100,8 @@ static void url_redacted(const char *url, char *out, size_t cap) {
 }
 
 static int is_retryable_status(long s) {
-  return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+  /* 501 and 505 say the server never will; every other 5xx may pass (CDNs use 52x) */
+  return s == 408 || s == 429 || (s >= 500 && s <= 599 && s != 501 && s != 505);
 }
 
 static int is_retryable_curl(CURLcode rc) {

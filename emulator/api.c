@@ -211,6 +211,17 @@ static void do_inference(req *r, const cJSON *task)
     add_item(r, processing_item(t->uuid), tt, t->uuid);
     return;
   }
+  if (t->spec.webhook_url) {
+    /* results go to the webhook: the API acknowledges at once, taskType and taskUUID only
+     * (Runware's official SDK treats the sync answer of a webhook task this way) */
+    cJSON *ack = cJSON_CreateObject();
+    if (ack) {
+      cJSON_AddStringToObject(ack, "taskType", "imageInference");
+      cJSON_AddStringToObject(ack, "taskUUID", t->uuid);
+    }
+    add_item(r, ack, tt, t->uuid);
+    return;
+  }
   if (t->finish_at > r->due) r->due = t->finish_at;   /* sync: answer when all are done */
   if (t->failed) {
     emu_err_set(&e, 400, t->err_code, NULL, "%s", t->err_message);
@@ -230,7 +241,8 @@ static void do_poll(req *r, const cJSON *task)
   if (emu_validate_task_uuid(task, &e) != 0) { add_error(r, &e, "getResponse", uuid); return; }
   const emu_task *t = emu_store_find_task(&srv->store, uuid);
   if (!t) {
-    emu_err_set(&e, 400, "taskNotFound", "taskUUID", "No task with taskUUID %s.", uuid);
+    emu_err_set(&e, 400, srv->cfg.not_found_code ? srv->cfg.not_found_code : "taskNotFound",
+                "taskUUID", "No task with taskUUID %s.", uuid);
     add_error(r, &e, "getResponse", uuid);
     return;
   }

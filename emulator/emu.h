@@ -27,6 +27,7 @@ typedef struct emu_config {
   const char *tls_cert;    /* PEM files: with both, the server speaks HTTPS (HTTP/1.1) */
   const char *tls_key;
   const char *public_url;  /* behind a proxy: the base URL clients use (image URLs start with it) */
+  const char *not_found_code; /* getResponse of an unknown taskUUID (default taskNotFound) */
 } emu_config;
 
 typedef struct emu_server {

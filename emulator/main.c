@@ -23,7 +23,8 @@ static void usage(FILE *f)
   fprintf(f,
     "usage: seedream-emulator --port N --api-key KEY [--host ADDR] [--latency-ms N]\n"
     "                         [--jitter-ms N] [--threads N] [--ttl-unit-ms N]\n"
-    "                         [--tls-cert PEM --tls-key PEM] [--public-url URL] [--quiet]\n"
+    "                         [--tls-cert PEM --tls-key PEM] [--public-url URL]\n"
+    "                         [--not-found-code CODE] [--quiet]\n"
     "  --port N        port to listen on; 0 picks a free one (default 0)\n"
     "  --api-key KEY   the Bearer key clients must send (default: $RUNWARE_API_KEY)\n"
     "  --host ADDR     listen address (default 127.0.0.1)\n"
@@ -36,6 +37,8 @@ static void usage(FILE *f)
     "  --public-url URL behind a proxy (e.g. an HTTP/2 TLS front): the base URL clients use,\n"
     "                  so image URLs point there (https://127.0.0.1:8443); the printed line\n"
     "                  stays the address this process listens on\n"
+    "  --not-found-code CODE  the error code getResponse gives for an unknown taskUUID\n"
+    "                  (default taskNotFound; Runware's SDKs also know taskFailedOrNotFound)\n"
     "  --quiet         no log lines on stderr\n"
     "Prints the API URL on stdout when ready; stops on SIGINT/SIGTERM.\n");
 }
@@ -87,6 +90,7 @@ static int parse_args(int argc, char **argv, emu_config *cfg)
     else if (strcmp(name, "--tls-cert") == 0) cfg->tls_cert = val;
     else if (strcmp(name, "--tls-key") == 0) cfg->tls_key = val;
     else if (strcmp(name, "--public-url") == 0 && valid_public_url(val)) cfg->public_url = val;
+    else if (strcmp(name, "--not-found-code") == 0 && *val && strlen(val) < 48) cfg->not_found_code = val;
     else {
       fprintf(stderr, "seedream-emulator: bad option %s %s\n", name, val);
       return -1;

@@ -171,6 +171,32 @@ describe("core.answer sorts an answer by task", function()
     assert.is_true(r.has_errors)
   end)
 
+  it("files the singular error under the taskUUID beside it, before or after it", function()
+    for _, json in ipairs {
+      '{"error":{"code":"conflictTaskUUID","message":"m"},"taskUUID":"u1","taskType":"imageInference"}',
+      '{"taskUUID":"u1","error":{"code":"conflictTaskUUID","message":"m"}}',
+    } do
+      local r = assert(core.answer(json))
+      assert.are.equal("conflictTaskUUID", r.errors.u1.code, json)
+      assert.are.equal("u1", r.errors.u1.taskUUID)
+      assert.is_nil(r.common)
+    end
+    -- the error's own taskUUID wins over the one beside it
+    local r = assert(core.answer('{"taskUUID":"u1","error":{"code":"x","taskUUID":"u2"}}'))
+    assert.are.equal("x", r.errors.u2.code)
+    assert.is_nil(r.errors.u1)
+    -- a top-level taskUUID that is not a string names nothing
+    r = assert(core.answer('{"taskUUID":5,"error":{"code":"x"}}'))
+    assert.are.equal("x", r.common[1].code)
+  end)
+
+  it("takes an error's task from its context when it names none itself", function()
+    local r = assert(core.answer('{"errors":[{"code":"conflictTaskUUID","context":{"taskUUID":"u3"}},' ..
+                                 '{"code":"y","context":{"other":1}}]}'))
+    assert.are.equal("conflictTaskUUID", r.errors.u3.code)
+    assert.are.equal("y", r.common[1].code)
+  end)
+
   it("reads a top level that is not an object as an empty answer", function()
     local r = assert(core.answer("[1,2]"))
     assert.is_nil(next(r.items))

@@ -76,6 +76,22 @@ describe("journal hooks", function()
     assert.are.equal(1, after.tasks_charged - before.tasks_charged)
     c:close()
   end)
+
+  it("taskFailedOrNotFound (the code Runware's SDKs know) also means the server never got it",
+     function()
+    local other = h.emulator("--not-found-code taskFailedOrNotFound")
+    local uuid = core.uuid()
+    local c = other:client { journal = journal { status = "submitted", taskUUID = uuid } }
+    local images = assert(c:generate(h.req { positivePrompt = "never arrived either" }))
+    assert.are.equal(uuid, images[1].taskUUID)
+    assert.are.equal(1, other:stats().tasks_charged)
+    c:close()
+    other:stop()
+    local errors = require "seedream.error"
+    assert.is_true(errors.not_found { code = "taskNotFound" })
+    assert.is_false(errors.not_found { code = "taskCancelled" })
+    assert.is_false(errors.not_found(nil))
+  end)
 end)
 
 describe("scheduler", function()

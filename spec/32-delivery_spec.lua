@@ -25,7 +25,11 @@ describe("delivery", function()
 
   it("webhookURL gets each image as a flat item, retried after failures, without the key", function()
     local rx = h.receiver(2)                 -- answers 500 twice, then 200
-    local images = assert(client:generate(h.req { webhookURL = rx.url .. "/hook", numberResults = 2 }))
+    -- the images go to the webhook: the task is done once the API acknowledges it
+    local task = assert(client:submit(h.req { webhookURL = rx.url .. "/hook", numberResults = 2 }))
+    local images = assert(task:wait())
+    assert.are.equal(0, #images)
+    assert.is_true(task.webhook)
     local got = rx:wait_for(4)
     rx:stop()
     assert.truthy(#got >= 4, #got .. " deliveries")
@@ -36,12 +40,29 @@ describe("delivery", function()
       assert.is_false(r.authorization)
       local img, is_new = assert(d:accept(r.body))
       assert.is_nil(h.json.decode(r.body).data)          -- no data wrapper
+      assert.are.equal(task.taskUUID, img.taskUUID)
       if is_new then fresh[#fresh + 1] = img.imageUUID end
     end
-    table.sort(fresh)
-    local want = { images[1].imageUUID, images[2].imageUUID }
-    table.sort(want)
-    assert.are.same(want, fresh)
+    assert.are.equal(2, #fresh)
+    assert.are_not.equal(fresh[1], fresh[2])
+  end)
+
+  it("a webhook task ends at its acknowledgement, sync or async, and the budget counts its worst case",
+     function()
+    local rx = h.receiver()
+    local c = assert(seedream.client { url = emu.url, api_key = h.KEY, budget = 1, poll = { first = 0.05 } })
+    local sync = assert(c:submit(h.req { webhookURL = rx.url .. "/a", numberResults = 2 }))
+    local async = assert(c:submit(h.req { webhookURL = rx.url .. "/b", deliveryMethod = "async" }))
+    assert.are.same({}, assert(sync:wait(10)))
+    assert.are.same({}, assert(async:wait(10)))
+    assert.is_true(sync.webhook and async.webhook)
+    local cost = c:cost()
+    assert.are.equal(0, cost.committed)
+    assert.is_true(math.abs(cost.estimated - 3 * c.price) < 1e-9, tostring(cost.estimated))
+    local got = rx:wait_for(3)
+    rx:stop()
+    c:close()
+    assert.are.equal(3, #got)
   end)
 
   it("webhook.parse validates what it is given", function()

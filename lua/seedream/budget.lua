@@ -50,7 +50,8 @@ function Budget:settle(task)
      or (task.status == "failed" and errors.outcome_unknown(task.err)) then
     self.estimated = self.estimated + math.max(0, task.reserved - reported - unknown * self.price)
   end
-  if task.status == "done" and #task._images > 0 and task._images[1].planned then
+  -- planned (dry run), or delivered to a webhook: charged, but no cost comes back here
+  if task.webhook or (task.status == "done" and #task._images > 0 and task._images[1].planned) then
     self.estimated = self.estimated + task.reserved
   end
   task.reserved = nil

@@ -315,6 +315,7 @@ function Client:_replay(task, rec)
   end
   task.status = "done"
   task.replayed = true
+  task.webhook = rec.webhook
   self.counters.replayed = (self.counters.replayed or 0) + 1
   return task
 end
@@ -466,6 +467,12 @@ function Client:_on_submit(task, done, r)
     return self:_start_polling(task)
   end
   if err then return task:_finish(err) end
+  if #task._images == 0 and items and task.request.webhookURL then
+    -- the images go to the webhook: the API acknowledges the task without them (sync or
+    -- async), and the task is done once accepted
+    task.webhook = true
+    return task:_finish(nil)
+  end
   if #task._images >= task.max_images then return task:_finish(nil) end
   if task.delivery == "async" then return self:_start_polling(task) end
   if #task._images == 0 then

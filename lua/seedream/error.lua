@@ -129,4 +129,13 @@ function M.outcome_unknown(err)
       or (c == "http" and type(err.status) == "number" and err.status >= 500)
 end
 
+-- The codes with which the server says it does not know a taskUUID (Runware's SDKs list
+-- taskFailedOrNotFound; the emulator, as DESIGN.md, says taskNotFound).
+local NOT_FOUND = { taskNotFound = true, taskFailedOrNotFound = true }
+
+--- True when the server said it has no task under that taskUUID.
+function M.not_found(err)
+  return type(err) == "table" and NOT_FOUND[err.code] == true
+end
+
 return M

@@ -263,7 +263,9 @@ static int read_value(reader *r, int depth) {
 
 /* Stack slots of the result while the top level is read. FAILED and COMMON stay nil
  * until something goes there (most answers have neither). */
-enum { S_ITEMS = 1, S_ERRORS, S_FAILED, S_COMMON };
+/* S_SINGLE: a top-level "error" object, filed once the whole top level is read; S_TOP: the
+ * top level's own "taskUUID", which names that error's task when it does not itself */
+enum { S_ITEMS = 1, S_ERRORS, S_FAILED, S_COMMON, S_SINGLE, S_TOP };
 
 static void need_table(lua_State *L, int at) {
   if (lua_isnil(L, at)) {
@@ -275,6 +277,15 @@ static void need_table(lua_State *L, int at) {
 /* The taskUUID of the table on top, pushed (or nil pushed when it has none). */
 static int push_task_uuid(lua_State *L) {
   if (lua_getfield(L, -1, "taskUUID") == LUA_TSTRING) return 1;
+  lua_pop(L, 1);
+  /* an error may name its task only in its context (the legacy SDK reads it there) */
+  if (lua_getfield(L, -1, "context") == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "taskUUID") == LUA_TSTRING) {
+      lua_remove(L, -2);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
   lua_pop(L, 1);
   lua_pushnil(L);
   return 0;
@@ -382,7 +393,10 @@ static int read_top(reader *r, int base, int *has_data, int *has_errors) {
     } else if (r->p < r->end && *r->p == '{' && klen == 5 && memcmp(key, "error", 5) == 0) {
       *has_errors = 1;
       if (!read_value(r, 1)) return 0;
-      file_first(r, base, S_ERRORS, 1);
+      lua_replace(L, base + S_SINGLE);
+    } else if (r->p < r->end && *r->p == '"' && klen == 8 && memcmp(key, "taskUUID", 8) == 0) {
+      if (!read_string(r)) return 0;
+      lua_replace(L, base + S_TOP);
     } else {
       if (!read_value(r, 1)) return 0;
       lua_pop(L, 1);
@@ -390,9 +404,24 @@ static int read_top(reader *r, int base, int *has_data, int *has_errors) {
     lua_pop(L, 1);                                  /* the key */
     skip_ws(r);
     if (r->p < r->end && *r->p == ',') { r->p++; continue; }
-    if (r->p < r->end && *r->p == '}') { r->p++; return 1; }
+    if (r->p < r->end && *r->p == '}') { r->p++; break; }
     return fail(r, "a missing ',' or '}'");
   }
+  if (lua_istable(L, base + S_SINGLE)) {
+    /* {"error": {...}, "taskUUID": ...}: the task is named beside the error */
+    lua_pushvalue(L, base + S_SINGLE);
+    if (lua_isstring(L, base + S_TOP)) {
+      if (push_task_uuid(L)) {
+        lua_pop(L, 1);
+      } else {
+        lua_pop(L, 1);
+        lua_pushvalue(L, base + S_TOP);
+        lua_setfield(L, -2, "taskUUID");
+      }
+    }
+    file_first(r, base, S_ERRORS, 1);
+  }
+  return 1;
 }
 
 int lsd_answer(lua_State *L) {
@@ -410,6 +439,8 @@ int lsd_answer(lua_State *L) {
   lua_createtable(L, 0, 0);                         /* S_ERRORS */
   lua_pushnil(L);                                   /* S_FAILED */
   lua_pushnil(L);                                   /* S_COMMON */
+  lua_pushnil(L);                                   /* S_SINGLE */
+  lua_pushnil(L);                                   /* S_TOP */
   skip_ws(&r);
   if (r.p < r.end && *r.p == '{') {
     ok = read_top(&r, base, &has_data, &has_errors);

@@ -6,6 +6,7 @@
 -- @module seedream.polling
 local core = require "seedream.core"
 local protocol = require "seedream.protocol"
+local errors = require "seedream.error"
 
 local M = {}
 local Client = {}
@@ -94,7 +95,7 @@ function Client:_poll_continue(stop_at)
           end
         end
         local err = r.errors[task.taskUUID]
-        if err and err.code == "taskNotFound" and task.adopted and task.body then
+        if errors.not_found(err) and task.adopted and task.body then
           -- journaled by a run killed before its POST left: send it now, same taskUUID
           -- (if it did arrive after all, conflictTaskUUID turns this back into polling)
           task.adopted = false

@@ -214,6 +214,7 @@ function Run:_apply(ev)
     rec.status = of_type(ev.status, "string") or "failed"
     rec.images, rec.error = image_items(ev.images), of_type(ev.error, "table")
     rec.finished = of_type(ev.t, "number")
+    rec.webhook = ev.webhook == true or nil
   end
 end
 
@@ -364,12 +365,13 @@ function Run:_finished(task)
     items[i] = item
   end
   rec.status, rec.images, rec.finished = task.status, items, os.time()
+  rec.webhook = task.webhook          -- its images went to the webhook, not here
   local e = task.err
   rec.error = e and { code = e.code, message = e.message, field = e.field, status = e.status } or nil
-  if rec.adopted and e and e.code == "taskNotFound" then rec.status = "lost" end
+  if rec.adopted and errors.not_found(e) then rec.status = "lost" end
   -- written or not (a full disk), the images are still fetched: they are paid for
   self:_append { ev = "finished", taskUUID = u, key = rec.key, status = rec.status,
-                 images = items, error = rec.error }
+                 images = items, error = rec.error, webhook = rec.webhook }
   self:_session(u)
   for _, item in ipairs(items) do self:_save(task.client, item) end
   self:_emit("finished", { task = task, record = rec })
@@ -572,7 +574,8 @@ end
 
 --- The manifest as a table (what manifest.json holds): `format`, `model`, `created`,
 -- `updated`, `totals`, `tasks` (taskUUID, key, status, prompt, request, submitted,
--- finished, images, error, estimate for planned tasks) and `images` (file, status, prompt,
+-- finished, images, error, estimate for planned tasks, webhook when its images went to
+-- the request's webhookURL) and `images` (file, status, prompt,
 -- params, width, height, seed, imageUUID, taskUUID, index, cost, parents, created).
 function Run:manifest()
   local by_url, tasks, images = {}, array(), array()
@@ -610,7 +613,7 @@ function Run:manifest()
       taskUUID = u, key = rec.key, status = rec.status, prompt = req.positivePrompt,
       request = req, max_images = rec.max_images, images = uuids, error = rec.error,
       submitted = iso(rec.submitted), finished = iso(rec.finished), estimate = rec.estimate,
-      replayed = rec.replayed, adopted = rec.adopted,
+      replayed = rec.replayed, adopted = rec.adopted, webhook = rec.webhook,
     }
   end
   local s = self:summary()

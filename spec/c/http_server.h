@@ -157,6 +157,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     pthread_mutex_unlock(&S.mu);
     return reply(c, 503, "text/plain", "busy", 4, NULL, NULL);
   }
+  if (strncmp(url, "/status/", 8) == 0) { /* any status, counted with always_hits */
+    pthread_mutex_lock(&S.mu);
+    S.always_hits++;
+    pthread_mutex_unlock(&S.mu);
+    return reply(c, (unsigned)atoi(url + 8), "text/plain", "status", 6, NULL, NULL);
+  }
   if (strcmp(url, "/429") == 0) {
     pthread_mutex_lock(&S.mu);
     int hit = ++S.r429_hits;

@@ -236,6 +236,23 @@ static void test_retries(void) {
   sd_http_get_stats(h, &st);
   CHECK_EQ_INT(st.retries, 4);
 
+  /* every 5xx but the two that say "never" (501, 505) is transient: a CDN's 520 too */
+  {
+    static const struct { const char *path; int attempts; } five[] = {
+      {"/status/520", 3}, {"/status/507", 3}, {"/status/501", 1}, {"/status/505", 1},
+      {"/status/418", 1},
+    };
+    for (size_t i = 0; i < sizeof five / sizeof five[0]; i++) {
+      server_reset();
+      r = req(SD_HTTP_POST, url_of(five[i].path), "k", "{}");
+      r.max_retries = 2;
+      CHECK(run(h, &r, &d));
+      CHECK_EQ_INT(d.attempts, five[i].attempts);
+      CHECK_EQ_INT(server_get(&S.always_hits), five[i].attempts);
+      sd_http_done_clear(&d);
+    }
+  }
+
   server_reset(); /* Retry-After: 1 wins over a 10 ms backoff */
   r = req(SD_HTTP_POST, url_of("/429"), "k", "{}");
   CHECK(run(h, &r, &d));
