@@ -76,6 +76,17 @@ describe("delivery", function()
     _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), status = "error",
       error = { code = "contentModerated", message = "no" } })
     assert.are.equal("contentModerated", err.code)
+    -- a failed task delivered as an API error envelope
+    local u = core.uuid()
+    _, err = seedream.webhook.parse(h.json.encode { errors = { { code = "contentModerated",
+      message = "flagged", taskUUID = u } } })
+    assert.are.equal("contentModerated", err.code)
+    assert.are.equal(u, err.taskUUID)
+    _, err = seedream.webhook.parse(h.json.encode { error = { code = "timeoutProvider", message = "slow" },
+      taskUUID = u })
+    assert.are.equal("timeoutProvider", err.code)
+    _, err = seedream.webhook.parse(h.json.encode { error = { code = "x", taskUUID = u } })
+    assert.are.equal("x", err.code)
     -- "error": null on a good image is no error
     local fine = assert(seedream.webhook.parse('{"taskUUID":"' .. core.uuid() .. '","imageUUID":"' ..
       core.uuid() .. '","imageURL":"https://x/a.png","error":null}'))

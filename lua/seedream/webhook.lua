@@ -20,6 +20,14 @@ function M.parse(body)
   local ok, item = pcall(cjson.decode, body)
   if not ok or type(item) ~= "table" then return bad("not a JSON object") end
   if type(item.data) == "table" and type(item.data[1]) == "table" then item = item.data[1] end
+  -- a failed task may come as an API error envelope: {"errors": [e]} or {"error": e,
+  -- "taskUUID": ...}; its error is the answer
+  if type(item.errors) == "table" and type(item.errors[1]) == "table" then
+    local e = item.errors[1]
+    item = { taskUUID = e.taskUUID, error = e }
+  elseif type(item.error) == "table" and item.error.taskUUID and item.taskUUID == nil then
+    item.taskUUID = item.error.taskUUID
+  end
   if type(item.taskUUID) ~= "string" or not core.is_uuid(item.taskUUID) then
     return bad("taskUUID is missing or not a UUID")
   end
