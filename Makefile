@@ -48,9 +48,13 @@ DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson libcurl4-openssl-dev uuid-dev lua
                 lua-luv pkg-config gcc make libjpeg62-turbo-dev zlib1g-dev openssl \
                 nghttp2-proxy
 
-.PHONY: all deps test ctest spec demo bench install uninstall rock clean emulator
+.PHONY: all lua deps test ctest spec demo bench install install-lua uninstall rock clean emulator
 
 all: $(CORE_LIB) $(MODULE) $(EMULATOR)
+
+# The Lua module alone (what the rockspec builds): needs only libcurl and libuuid, not the
+# emulator's image and HTTP server libraries.
+lua: $(MODULE)
 
 # Installs only the Debian packages that are missing (dpkg knows); needs root or sudo.
 deps:
@@ -108,14 +112,17 @@ bench: deps all
 	@sh bench/run.sh
 
 rock:
-	luarocks make --deps-mode=none rockspec/seedream-scm-1.rockspec
+	luarocks --lua-version=5.4 make --deps-mode=none rockspec/seedream-scm-1.rockspec
 
-install: $(MODULE) $(EMULATOR)
+# The module, its Lua files and the seedream command; `install` adds the emulator.
+install-lua: $(MODULE)
 	install -d $(DESTDIR)$(LUA_LIBDIR)/seedream $(DESTDIR)$(LUA_SHAREDIR)/seedream $(DESTDIR)$(BINDIR)
 	install -m 755 $(MODULE) $(DESTDIR)$(LUA_LIBDIR)/seedream/core.so
 	install -m 644 lua/seedream/*.lua $(DESTDIR)$(LUA_SHAREDIR)/seedream/
+	install -m 755 bin/seedream $(DESTDIR)$(BINDIR)/seedream
+
+install: install-lua $(EMULATOR)
 	install -m 755 $(EMULATOR) $(DESTDIR)$(BINDIR)/seedream-emulator
-	@if [ -f bin/seedream ]; then install -m 755 bin/seedream $(DESTDIR)$(BINDIR)/seedream; fi
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_LIBDIR)/seedream $(DESTDIR)$(LUA_SHAREDIR)/seedream

@@ -1,6 +1,10 @@
 -- luarocks --lua-version=5.4 make --deps-mode=none rockspec/seedream-scm-1.rockspec
 -- (no LuaRocks server is needed: everything builds from this checkout; lua-cjson may come
 --  from Debian's lua-cjson package, which LuaRocks does not see, hence --deps-mode=none.)
+-- Only `luarocks make` from a checkout is supported: source.url names no public repository,
+-- so `luarocks pack`/`build` of this rockspec cannot fetch it (`luarocks pack seedream`
+-- after an install makes a binary rock). It builds the module alone (`make lua`): the
+-- emulator and its libraries come with `make`, not with the rock.
 rockspec_format = "3.0"
 package = "seedream"
 version = "scm-1"
@@ -25,13 +29,13 @@ external_dependencies = {
 }
 build = {
   type = "make",
-  build_target = "all",
+  build_target = "lua",
   build_variables = {
     CFLAGS = "$(CFLAGS)",
     LIBFLAG = "$(LIBFLAG)",
     LUA_INCDIR = "$(LUA_INCDIR)",
   },
-  install_target = "install",
+  install_target = "install-lua",
   install_variables = {
     PREFIX = "$(PREFIX)",
     LUA_LIBDIR = "$(LIBDIR)",

@@ -117,6 +117,19 @@ else
   echo "--- luarocks make failed:"; tail -n 20 "$OUT/luarocks.log"; record "luarocks make" 0 1
 fi
 
+# make install under a prefix without root: the seedream command finds its own modules
+echo "== make install (private prefix)"
+PFX="$ROOT/build/prefix"
+rm -rf "$PFX"
+if make -s install PREFIX="$PFX" >"$OUT/install.log" 2>&1 &&
+   (cd /tmp && env -u LUA_PATH -u LUA_CPATH "$PFX/bin/seedream" version >"$OUT/install-run.log" 2>&1) &&
+   grep -qE '[0-9]+\.[0-9]+\.[0-9]+' "$OUT/install-run.log"; then
+  record "make install PREFIX + seedream" 1 0
+else
+  echo "--- make install under a prefix failed:"; tail -n 20 "$OUT/install.log" "$OUT/install-run.log"
+  record "make install PREFIX + seedream" 0 1
+fi
+
 echo "$PASSED passed, $FAILED failed" >"$ROOT/build/test-summary.txt"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
