@@ -129,6 +129,13 @@ describe("seedream command", function()
     local kinds = {}
     for _, ev in ipairs(events) do kinds[ev.event] = true end
     assert.is_true(kinds.submitted and kinds.image and kinds.finished and kinds.saved)
+    -- a small run's running totals are exact: the finished line counts its own task
+    for _, ev in ipairs(events) do
+      if ev.event == "finished" then
+        assert.are.equal(1, ev.tasks_done)
+        assert.are.equal(2, ev.images)
+      end
+    end
     os.execute("rm -rf " .. q(dir))
   end)
 
