@@ -189,6 +189,36 @@ describe("tasks", function()
     assert.are.equal(THIS .. ":" .. line .. ": seedream: attempt to use a closed client", err)
   end)
 
+  it("arguments of the wrong type raise 'bad argument' at the caller's line", function()
+    local c = emu:client()
+    local img = require("seedream.image").new({ imageUUID = core.uuid(), imageURL = "http://x/a.jpg" },
+                                   { taskUUID = core.uuid(), format = "JPG" }, 1)
+    for _, case in ipairs {
+      { function() c:generate("x") end, "bad argument #1 to 'generate' (table expected, got string)" },
+      { function() c:step("x") end, "bad argument #1 to 'step' (number or nil expected, got string)" },
+      { function() c:step(0, {}) end, "bad argument #2 to 'step' (number or nil expected, got table)" },
+      { function() c:download({}, nil) end, "bad argument #2 to 'download' (string expected, got nil)" },
+      { function() c:download("x", ".") end, "bad argument #1 to 'download' (table expected, got string)" },
+      { function() img:save(123) end, "bad argument #1 to 'save' (string or nil expected, got number)" },
+      { function() seedream.wait_all(nil) end, "bad argument #1 to 'wait_all' (table expected, got nil)" },
+      { function() seedream.wait_any(5) end, "bad argument #1 to 'wait_any' (table expected, got number)" },
+    } do
+      local line = debug.getinfo(case[1], "S").linedefined
+      local ok, err = pcall(case[1])
+      assert.is_false(ok)
+      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
+    end
+    c:close()
+  end)
+
+  it("an empty RUNWARE_API_URL counts as unset, as an empty RUNWARE_API_KEY does", function()
+    local p = assert(io.popen("RUNWARE_API_URL= lua5.4 -e 'local c = assert(require(\"seedream\")" ..
+      ".client { api_key = \"k\" }); print(c.url)' 2>&1"))
+    local out = p:read("a")
+    p:close()
+    assert.are.equal(require("seedream.client").DEFAULT_URL .. "\n", out)
+  end)
+
   it("options of the wrong kind or range are refused by name when the client is made", function()
     for _, case in ipairs {
       { { retries = 2.5 }, "bad option 'retries' to seedream.client (a whole number >= 0 expected, got 2.5)" },

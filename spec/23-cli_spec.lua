@@ -49,12 +49,15 @@ describe("seedream command", function()
     for _, args in ipairs { {}, { "bogus" }, { "generate" }, { "generate", "a", "b" },
                             { "generate", "x", "--size", "big" }, { "generate", "x", "--nope" },
                             { "generate", "x", "--count" }, { "generate", "x", "--count", "many" },
-                            { "validate" }, { "run" }, { "help", "bogus" },
-                            { "generate", "x", "--ref", "/no/such/file.png" } } do
+                            { "validate" }, { "run" }, { "help", "bogus" } } do
       local code, _, err = seedream(args)
       assert.are.equal(2, code, table.concat(args, " "))
       assert.is_truthy(#err > 0)
     end
+    -- a reference that cannot be read is an I/O failure, not a usage error
+    local code, _, err = seedream { "generate", "x", "--ref", "/no/such/file.png" }
+    assert.are.equal(1, code)
+    assert.matches("/no/such/file.png: cannot read it", err)
   end)
 
   it("validate prints OK for a valid request and the field path of an invalid one", function()
@@ -77,6 +80,10 @@ describe("seedream command", function()
     code, out = seedream { "validate", f }
     assert.are.equal(1, code)
     assert.matches("^[^\n]*%[2%]", out)
+    write(f, " [ ] ")
+    code, out = seedream { "validate", f }
+    assert.are.equal(1, code)
+    assert.matches("an empty list", out)
     write(f, "{not json")
     assert.are.equal(1, (seedream { "validate", f }))
     os.remove(f)

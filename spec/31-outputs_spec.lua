@@ -176,6 +176,11 @@ describe("outputs", function()
     assert.is_nil((image.file_name({ taskUUID = img.taskUUID, index = "../x", format = "jpg" })))
     -- a server-given imageUUID that IS a UUID may name the file
     assert.are.equal(img.imageUUID .. ".jpg", image.file_name(img, "{imageUUID}.{ext}"))
+    -- an unknown placeholder is the caller's mistake, not the server's
+    local _, perr = image.file_name(img, "{prompt}.{ext}")
+    assert.are.equal("invalid", perr.code)
+    assert.matches("{prompt} is not one of", perr.message)
+    assert.are.equal("bad_response", err.code)
   end)
 
   it("image:bytes gives the encoded image of URL outputs too", function()

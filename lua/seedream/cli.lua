@@ -240,7 +240,11 @@ function M.generate(argv)
       if is_ref_string(r) then refs[i] = r
       else
         local f = io.open(r, "rb")
-        if not f then return usage_error("generate", "--ref " .. r .. ": no such file (and not a URL, UUID or data URI)") end
+        if not f then   -- a file that cannot be read: an I/O failure (exit 1), not a usage one
+          io.stderr:write("seedream generate: --ref ", r, ": cannot read it (and it is not a ",
+                          "URL, UUID or data URI)\n")
+          return EXIT.failure
+        end
         f:close()
         refs[i] = seedream.file(r)
       end
@@ -351,6 +355,10 @@ function M.validate(argv)
   end
   local list, arr = { req }, false
   if type(req) == "table" and #req > 0 then list, arr = req, true end
+  if type(req) == "table" and next(req) == nil and text:match("^%s*%[") then
+    say(io.stdout, pos[1], ": an empty list: no request to check")
+    return EXIT.failure
+  end
   local bad = 0
   for i, r in ipairs(list) do
     local ok, err = validate_one(seedream, r, arr and ("[" .. i .. "] ") or "")

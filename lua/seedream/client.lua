@@ -33,6 +33,13 @@ local function bad_option(name, what, v)
         :format(name, what, type(v) == "number" and tostring(v) or type(v)), errors.user_level())
 end
 
+-- An environment variable, nil when unset or empty (VAR= in a shell means "not set").
+local function env_or_nil(name)
+  local v = os.getenv(name)
+  if v == "" then return nil end
+  return v
+end
+
 -- o[key], of type kind, or default when absent; `name` is how the message calls it.
 local function opt(o, key, kind, default, name)
   local v = o[key]
@@ -73,7 +80,7 @@ function M.new(o)
   end
   if poll.factor and poll.factor < 1 then bad_option("poll.factor", "a number >= 1", poll.factor) end
   local self = setmetatable({
-    url = opt(o, "url", "string", os.getenv("RUNWARE_API_URL") or M.DEFAULT_URL),
+    url = opt(o, "url", "string", env_or_nil("RUNWARE_API_URL") or M.DEFAULT_URL),
     timeout = opt_num(o, "timeout", 300),
     max_in_flight = opt_num(o, "max_in_flight", 16, true),
     delivery = opt(o, "delivery", "string", nil),
@@ -339,6 +346,7 @@ end
 
 --- Submits and waits: the images (a list) or `nil, err`.
 function Client:generate(req, opts)
+  errors.check_arg(req, 1, "generate", "table")
   local task, err = self:submit(req, opts)
   if not task then return nil, err end
   return task:wait()
@@ -621,6 +629,8 @@ end
 -- whose `on_image` work is heavy: 50 images landing at once are then spread over frames.
 -- Returns the number of unfinished tasks.
 function Client:step(timeout, budget)
+  errors.check_arg(timeout, 1, "step", "number|nil")
+  errors.check_arg(budget, 2, "step", "number|nil")
   check_open(self)
   if self.stepping then
     error("seedream: client:step() (or a blocking wait) from inside a callback of the same "
@@ -680,6 +690,9 @@ end
 --- Saves many images into `dir` concurrently (see `Image:save` for `opts.name`).
 -- Returns `paths, errs`: two tables indexed like `images`.
 function Client:download(images, dir, opts)
+  errors.check_arg(images, 1, "download", "table")
+  errors.check_arg(dir, 2, "download", "string")
+  errors.check_arg(opts, 3, "download", "table|nil")
   local paths, errs, pending = {}, {}, {}
   for i, img in ipairs(images) do
     local path, err = image.path_for(img, dir .. "/", opts)

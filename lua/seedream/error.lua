@@ -118,6 +118,17 @@ function M.user_level()
   end
 end
 
+--- Checks an argument's type: raises "bad argument #n to 'fname' (kind expected, got
+-- type)" at the caller's line, as Lua's own functions do. `kind` may be "kind|nil".
+function M.check_arg(v, n, fname, kind)
+  local t = type(v)
+  if t == kind or (t == "nil" and kind:sub(-4) == "|nil") or kind:sub(1, #t + 1) == t .. "|" then
+    return v
+  end
+  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(n, fname,
+        (kind:gsub("|nil$", " or nil")), t), M.user_level())
+end
+
 --- True when a task failed without learning whether the server made it (no answer in
 -- time, a broken connection, a 5xx, a body it could not read or hold): it may be charged,
 -- so it is polled rather than sent again, and a budget counts it. An error the server gave

@@ -64,7 +64,7 @@ end
 -- integer), so a hostile server cannot make a name that leaves the directory.
 function M.file_name(img, pattern)
   pattern = pattern or (img.index and "{taskUUID}-{index}.{ext}" or "{taskUUID}-{imageUUID}.{ext}")
-  local bad
+  local bad, unknown
   local name = pattern:gsub("{(%w+)}", function(k)
     local v = img[k]
     if k == "ext" then return img.format end
@@ -76,9 +76,14 @@ function M.file_name(img, pattern)
       if math.type(v) ~= "integer" then bad = k; return "" end
       return tostring(v)
     end
-    bad = k
+    unknown = k
     return ""
   end)
+  if unknown then                 -- the caller's pattern, not the server's values
+    return nil, errors.new { code = "invalid", field = "name",
+      message = "cannot name the file: {" .. unknown .. "} is not one of {taskUUID}, "
+        .. "{imageUUID}, {index}, {seed}, {ext}" }
+  end
   if bad then
     return nil, errors.new { code = "bad_response", field = bad,
       message = "cannot name the file: '" .. bad .. "' is missing or not safe in a file name" }
@@ -121,6 +126,8 @@ end
 -- decoded in C straight to the file. Inside `seedream.run` this yields while downloading.
 -- @return the path written, or `nil, err`
 function Image:save(target, opts)
+  errors.check_arg(target, 1, "save", "string|nil")
+  errors.check_arg(opts, 2, "save", "table|nil")
   local path, err = M.path_for(self, target, opts)
   if not path then return nil, err end
   if self.imageBase64Data or self.imageDataURI then return M.write_inline(self, path) end

@@ -96,6 +96,7 @@ require("seedream.workflow").install(M, client.Client)
 --- Waits for every task; returns `results, errs`: two tables indexed like `tasks`
 -- (`results[i]` the images of task i, or `errs[i]` its error).
 function M.wait_all(tasks)
+  errors.check_arg(tasks, 1, "wait_all", "table")
   local results, errs = {}, {}
   for i, t in ipairs(tasks) do
     local r, e = t:wait()
@@ -106,6 +107,7 @@ end
 
 --- Waits until any of the tasks is done; returns that task and its index.
 function M.wait_any(tasks)
+  errors.check_arg(tasks, 1, "wait_any", "table")
   while true do
     for i, t in ipairs(tasks) do
       if t:done() then return t, i end
