@@ -320,6 +320,61 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("a resumed run counts what earlier runs paid against its budget", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url, budget = 0.1 }
+    assert(c:generate(h.req { positivePrompt = "paid one" }))
+    assert(c:generate(h.req { positivePrompt = "paid two" }))
+    c:close()
+    run:close()
+    local run2 = assert(seedream.run_dir(dir))
+    local c2 = run2:client { api_key = h.KEY, url = emu.url, budget = 0.1 }
+    assert(c2:generate(h.req { positivePrompt = "paid one" }))       -- replayed, counted
+    assert(c2:generate(h.req { positivePrompt = "paid two" }))
+    local _, err = c2:generate(h.req { positivePrompt = "a third" })
+    assert.are.equal("budget", err and err.code)                     -- 0.07 + 0.035 > 0.1
+    assert.is_true(math.abs(c2:cost().reported - 0.07) < 1e-9)
+    c2:close()
+    run2:close()
+    rm(dir)
+  end)
+
+  it("a journal line cut short by a full disk does not take the next line with it", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local real = run.jf
+    -- the disk fills half-way through one line, then has room again
+    run.jf = setmetatable({ write = function(_, ...)
+      local text = table.concat { ... }
+      real:write(text:sub(1, #text // 2))
+      real:flush()
+      return nil, "No space left on device"
+    end }, { __index = function(_, k) return function(_, ...) return real[k](real, ...) end end })
+    assert.is_nil(c:generate(h.req { positivePrompt = "cut short" }))
+    -- then its submitted line goes in, and the process is gone before its finished line
+    local writes = 0
+    run.jf = setmetatable({ write = function(_, ...)
+      writes = writes + 1
+      if writes > 1 then return nil, "killed" end
+      return real:write(...)
+    end }, { __index = function(_, k) return function(_, ...) return real[k](real, ...) end end })
+    local images = assert(c:generate(h.req { positivePrompt = "the next one" }))
+    run.jf = real
+    c:close()
+    run:close()
+    local before = emu:stats().tasks_charged
+    local run2 = assert(seedream.run_dir(dir))
+    local c2 = run2:client { api_key = h.KEY, url = emu.url }
+    local again = assert(c2:generate(h.req { positivePrompt = "the next one" }))
+    assert.are.equal(images[1].imageUUID, again[1].imageUUID)       -- replayed from the journal
+    assert.are.equal(before, emu:stats().tasks_charged)             -- not paid twice
+    c2:close()
+    run2:close()
+    rm(dir)
+  end)
+
   it("is used by one run at a time: another process is refused until it is closed", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

@@ -323,6 +323,12 @@ function Client:_replay(task, rec)
   task.status = "done"
   task.replayed = true
   task.webhook = rec.webhook
+  if self.budget then
+    -- paid in an earlier run: it counts against the budget (never refused), with the costs
+    -- it reported, as if this run had made it
+    self.budget:reserve(task, true)
+    self.budget:settle(task)
+  end
   self.counters.replayed = (self.counters.replayed or 0) + 1
   return task
 end

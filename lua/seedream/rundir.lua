@@ -157,7 +157,7 @@ function M.open(dir, opts)
   local f, e = io.open(self.journal_path, "a")
   if not f then return nil, errors.new { code = "io", message = "cannot open the journal: " .. e } end
   self.jf = f
-  if self.needs_newline then f:write("\n"); f:flush() end
+  if self.needs_newline and f:write("\n") and f:flush() then self.needs_newline = false end
   self:_write()
   return self
 end
@@ -244,10 +244,13 @@ end
 function Run:_append(ev)
   ev.t = ev.t or os.time()
   local line = json.encode(ev)
-  local ok, err = self.jf:write(line, "\n")
+  -- after a line cut short (a full disk), the next starts on a fresh line: glued to the
+  -- partial one, the loader would skip both
+  local ok, err = self.jf:write(self.needs_newline and "\n" or "", line, "\n")
   if ok then ok, err = self.jf:flush() end
   if ok then ok, err = fsync(self.journal_path) end
-  if ok then return true end
+  if ok then self.needs_newline = false return true end
+  self.needs_newline = true
   self.journal_errors = (self.journal_errors or 0) + 1
   local msg = "cannot write the journal " .. self.journal_path .. ": " .. tostring(err)
   self:_emit("error", { error = msg })
