@@ -320,6 +320,20 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("Ctrl-C (lua's 'interrupted!' error) inside a listener stops the run, not just the listener",
+     function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    run:on(function(ev) if ev == "finished" then error("interrupted!", 0) end end)
+    local ok, err = pcall(c.generate, c, h.req { positivePrompt = "stop me" })
+    assert.is_false(ok)
+    assert.matches("interrupted!$", tostring(err))
+    c:close()
+    run:close()
+    rm(dir)
+  end)
+
   it("a resumed run counts what earlier runs paid against its budget", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

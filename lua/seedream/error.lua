@@ -118,6 +118,12 @@ function M.user_level()
   end
 end
 
+--- Raises again the interrupt (Ctrl-C) that the standalone `lua` turns into the error
+-- "interrupted!": the library's own pcalls (listeners, callbacks) must not swallow it.
+function M.pass_interrupt(e)
+  if type(e) == "string" and e:sub(-12) == "interrupted!" then error(e, 0) end
+end
+
 --- Checks an argument's type: raises "bad argument #n to 'fname' (kind expected, got
 -- type)" at the caller's line, as Lua's own functions do. `kind` may be "kind|nil".
 function M.check_arg(v, n, fname, kind)

@@ -269,6 +269,7 @@ function Run:_emit(ev, data)
   if ev == "summary" then self:_write() else self:_touch() end
   for _, fn in ipairs(self.listeners) do
     local ok, e = pcall(fn, ev, data, self)
+    if not ok then errors.pass_interrupt(e) end
     if not ok then io.stderr:write("seedream: event listener failed: ", tostring(e), "\n") end
   end
 end
@@ -345,6 +346,7 @@ end
 -- the line is journaled, then URL images are downloaded into the directory.
 function Run:finished(task)
   local ok, err = pcall(self._finished, self, task)
+  if not ok then errors.pass_interrupt(err) end
   if not ok then self:_emit("error", { error = err, task = task }) end
 end
 

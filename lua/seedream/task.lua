@@ -73,7 +73,10 @@ end
 
 function Task:_on_error(fn, ...)
   local ok, e = pcall(fn, ...)
-  if not ok then self.client:_report(e) end
+  if not ok then
+    errors.pass_interrupt(e)
+    self.client:_report(e)
+  end
 end
 
 --- Adds an image item unless its imageUUID was seen (polling repeats them), or the task
