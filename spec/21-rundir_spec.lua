@@ -334,6 +334,38 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("an inline image that could not be written is fetched again by the next run", function()
+    local dir = tmpdir()
+    local image = require "seedream.image"
+    local real_write = image.write_inline
+    image.write_inline = function() return nil, "No space left on device" end
+    local run = assert(seedream.run_dir(dir))
+    local events = {}
+    run:on(function(ev) events[#events + 1] = ev end)
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local req = h.req { positivePrompt = "inline, disk full", outputType = "base64Data" }
+    local first = assert(c:generate(req))
+    image.write_inline = real_write
+    c:close()
+    run:close()
+    local failed = 0
+    for _, ev in ipairs(events) do if ev == "save_failed" then failed = failed + 1 end end
+    assert.are.equal(1, failed)
+    local path = dir .. "/" .. first[1].taskUUID .. "-1.jpg"
+    assert.is_false(exists(path))
+    local charged = emu:stats().tasks_charged
+    local run2 = assert(seedream.run_dir(dir))
+    local c2 = run2:client { api_key = h.KEY, url = emu.url }
+    local again = assert(c2:generate(req))                 -- polled under its taskUUID
+    run2:finish()
+    assert.are.equal(first[1].imageUUID, again[1].imageUUID)
+    assert.is_true(exists(path))
+    assert.are.equal(charged, emu:stats().tasks_charged)   -- not paid again
+    c2:close()
+    run2:close()
+    rm(dir)
+  end)
+
   it("a resumed run counts what earlier runs paid against its budget", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

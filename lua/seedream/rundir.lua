@@ -316,12 +316,27 @@ function Run:lookup(k)
     local st = rec.status
     if self:_matchable(u) then
       self.claimed[u] = true
-      if st == "done" then return { status = "done", taskUUID = u, images = rec.images } end
+      if st == "done" and not self:_inline_missing(rec) then
+        return { status = "done", taskUUID = u, images = rec.images }
+      end
+      -- not finished, or finished with inline images (base64Data, dataURI) that could not be
+      -- written: their data is only on the server, so the task is polled again
       rec.adopted = true
       return { status = "submitted", taskUUID = u }
     end
   end
   return nil
+end
+
+-- True when a finished task has an image that came inline (no URL) and has no file here.
+function Run:_inline_missing(rec)
+  for _, it in ipairs(rec.images or {}) do
+    if not it.imageURL and not it.planned and it.imageUUID then
+      local path = self:_path(it)
+      if path and not (self.saved[ikey(it)] or exists(path)) then return true end
+    end
+  end
+  return false
 end
 
 --- Journal: a task is about to be sent. Writes and fsyncs its line first; false, err when
@@ -365,7 +380,14 @@ function Run:_finished(task)
     if item.imageUUID then self.live_images[ikey(item)] = img end
     if img.imageBase64Data or img.imageDataURI then
       local path = self:_path(item)
-      if path and image.write_inline(img, path) then img.file, self.saved[ikey(item)] = path, true end
+      local ok, werr = path and image.write_inline(img, path)
+      if ok then
+        img.file, self.saved[ikey(item)] = path, true
+      elseif path then
+        -- the data is only in this answer: the next run polls the task again for it
+        self.dl_errors[ikey(item)] = tostring(werr)
+        self:_emit("save_failed", { image = item, error = werr })
+      end
     end
     items[i] = item
   end
