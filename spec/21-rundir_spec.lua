@@ -366,6 +366,28 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("an empty image file (a power loss before the data reached the disk) is fetched again", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    local req = h.req { positivePrompt = "empty after a crash" }
+    local first = assert(c:generate(req))
+    run:finish()
+    c:close()
+    run:close()
+    local path = dir .. "/" .. first[1].taskUUID .. "-1.jpg"
+    assert.truthy(#read(path) > 0)
+    assert(io.open(path, "wb")):close()                   -- the file is there, with no bytes
+    local run2 = assert(seedream.run_dir(dir))
+    local c2 = run2:client { api_key = h.KEY, url = emu.url }
+    assert(c2:generate(req))                              -- replayed, and its image saved again
+    run2:finish()
+    assert.truthy(#read(path) > 0)
+    c2:close()
+    run2:close()
+    rm(dir)
+  end)
+
   it("a resumed run counts what earlier runs paid against its budget", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

@@ -35,10 +35,14 @@ local fsync = core.fsync or function() return true end
 
 local function iso(t) return t and os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) or nil end
 local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function exists(path)
+-- An image file that is there and not empty (files are renamed into place whole, without
+-- an fsync: after a power loss one can be there with no bytes; it is fetched again).
+local function has_image(path)
   local f = path and io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
+  if not f then return false end
+  local size = f:seek("end")
+  f:close()
+  return (size or 0) > 0
 end
 
 -- ---- sanitising requests (no inline image data, no secrets) ----
@@ -232,7 +236,7 @@ function Run:_load()
   end
   for _, u in ipairs(self.order) do
     for _, it in ipairs(self.tasks[u].images or {}) do
-      if it.imageUUID and exists(self:_path(it)) then self.saved[ikey(it)] = true end
+      if it.imageUUID and has_image(self:_path(it)) then self.saved[ikey(it)] = true end
     end
   end
   self.created = self.created or os.time()
@@ -333,7 +337,7 @@ function Run:_inline_missing(rec)
   for _, it in ipairs(rec.images or {}) do
     if not it.imageURL and not it.planned and it.imageUUID then
       local path = self:_path(it)
-      if path and not (self.saved[ikey(it)] or exists(path)) then return true end
+      if path and not (self.saved[ikey(it)] or has_image(path)) then return true end
     end
   end
   return false
@@ -409,7 +413,7 @@ function Run:_save(client, item)
   local path = self:_path(item)
   if not path or not item.imageUUID then return end
   local uuid = ikey(item)
-  if self.saved[uuid] or exists(path) then
+  if self.saved[uuid] or has_image(path) then
     self.saved[uuid] = true
     if self.live_images[uuid] then self.live_images[uuid].file = path end
     return
