@@ -388,6 +388,20 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("finish() then close() report the summary once", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local n = 0
+    run:on(function(ev) if ev == "summary" then n = n + 1 end end)
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    assert(c:generate(h.req { positivePrompt = "one summary" }))
+    run:finish()
+    run:close()
+    assert.are.equal(1, n)
+    c:close()
+    rm(dir)
+  end)
+
   it("a resumed run counts what earlier runs paid against its budget", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

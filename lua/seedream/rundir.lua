@@ -270,6 +270,7 @@ end
 function Run:on(fn) self.listeners[#self.listeners + 1] = fn end
 
 function Run:_emit(ev, data)
+  self.nevents = (self.nevents or 0) + 1
   if ev == "summary" then self:_write() else self:_touch() end
   for _, fn in ipairs(self.listeners) do
     local ok, e = pcall(fn, ev, data, self)
@@ -742,7 +743,11 @@ function Run:finish()
     self.savers[job] = nil
   end
   local s = self:summary()
-  self:_emit("summary", s)
+  -- once per state: close() after finish() with nothing in between says it once
+  if self.summarized ~= self.nevents then
+    self:_emit("summary", s)
+    self.summarized = self.nevents
+  end
   return s
 end
 
