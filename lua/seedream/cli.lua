@@ -10,7 +10,8 @@ M.EXIT = { ok = 0, failure = 1, usage = 2, budget = 3 }
 local EXIT = M.EXIT
 
 local COMMON = [[
-  --out DIR       run directory (images, manifest.json, gallery.html, journal.jsonl);
+  --out DIR       run directory (images, manifest.json, gallery.html, journal.jsonl;
+                  generate: default out/<date-time>, run: out/<script name>);
                   running again with the same DIR resumes: finished tasks are reused,
                   nothing is paid twice
   --budget USD    refuse any task that could take the total over USD (exit 3)
