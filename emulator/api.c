@@ -436,7 +436,7 @@ static void mangle(emu_answer *a, const emu_fault *f)
     free(a->body);
     a->body = strdup(garbage);
     a->len = a->body ? strlen(a->body) : 0;
-    a->status = 200;
+    a->status = (unsigned)f->status;            /* 200 unless the fault says (a proxy's 403) */
     a->ctype = "text/html";
     break;
   case EMU_FAULT_TRUNCATE:

@@ -166,6 +166,39 @@ describe("async delivery", function()
     c:close()
   end)
 
+  it("a 4xx page from something in between (not the API's error) is polled through", function()
+    local c = emu:client()
+    local tasks = {}
+    for i = 1, 3 do tasks[i] = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "p" .. i })) end
+    while tasks[3].status ~= "processing" do c:step(0.01) end
+    emu:fault { kind = "malformed", status = 403 }          -- a proxy's HTML 403 to one poll
+    for _, t in ipairs(tasks) do assert.are.equal(1, #assert(t:wait())) end
+    c:close()
+  end)
+
+  it("the API's own 4xx to a poll (invalidApiKey) ends the tasks polled", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req { deliveryMethod = "async" }))
+    while t.status ~= "processing" do c:step(0.01) end
+    emu:fault { kind = "status", status = 401, code = "invalidApiKey" }
+    local images, err = t:wait()
+    assert.is_nil(images)
+    assert.are.equal("invalidApiKey", err.code)
+    c:close()
+  end)
+
+  it("a stalled poll does not hold up polling: it has its own short timeout", function()
+    local c = emu:client { poll = { first = 0.05, min = 0.05, max = 0.1, timeout = 0.5 } }
+    local t = assert(c:submit(h.req { deliveryMethod = "async" }, { timeout = 60 }))
+    while t.status ~= "processing" do c:step(0.01) end
+    emu:fault { kind = "slow", ms = 600000 }               -- the next poll is never answered
+    local t0 = core.now()
+    local images = assert(t:wait())
+    assert.are.equal(1, #images)
+    assert.truthy(core.now() - t0 < 20, "polled again after the stalled one timed out")
+    c:close()
+  end)
+
   it("pollfds says to step at once while coroutines are ready or errors wait to be raised", function()
     local c = emu:client()
     local t = assert(c:submit(h.req(), { on_image = function() error("boom in on_image") end }))

@@ -64,7 +64,8 @@ end
 -- real API), `timeout` (seconds a task may take, default 300), `connect_timeout` (10),
 -- `retries` (3), `backoff` (0.5 s), `max_in_flight` (16), `delivery` ("sync"|"async": the
 -- deliveryMethod used when a request does not say), `poll` ({ first = 1, min = 0.5,
--- factor = 1.5, max = 10 } seconds), `on_image(img, task)`, `on_error(msg)`,
+-- factor = 1.5, max = 10, timeout = 30 } seconds; timeout bounds one poll request, default
+-- the larger of 30 and 3 x max), `on_image(img, task)`, `on_error(msg)`,
 -- `budget` (USD: forces includeCost and refuses tasks that could exceed it, code `budget`),
 -- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing),
 -- `journal` (an object with lookup(key) / submitted(task) / finished(task), see
@@ -75,7 +76,7 @@ function M.new(o)
   o = o or {}
   if type(o) ~= "table" then error("bad argument #1 to 'client' (table expected)", errors.user_level()) end
   local poll = opt(o, "poll", "table", {})
-  for _, k in ipairs { "first", "min", "factor", "max" } do
+  for _, k in ipairs { "first", "min", "factor", "max", "timeout" } do
     opt_num(poll, k, nil, false, false, "poll." .. k)
   end
   if poll.factor and poll.factor < 1 then bad_option("poll.factor", "a number >= 1", poll.factor) end
@@ -87,7 +88,7 @@ function M.new(o)
     on_image = opt(o, "on_image", "function", nil),
     on_error = opt(o, "on_error", "function", nil),
     poll = { first = poll.first or 1.0, min = poll.min or 0.5, factor = poll.factor or 1.5,
-             max = poll.max or 10.0 },
+             max = poll.max or 10.0, timeout = poll.timeout or math.max(30, 3 * (poll.max or 10)) },
     queue = {}, qhead = 1, qtail = 0,
     inflight = 0,            -- tasks sent and not finished (bounded by max_in_flight)
     active = {}, n_active = 0, -- every unfinished task
@@ -454,7 +455,9 @@ function Client:_dispatch(t)
   if batch then self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
   local list, body, inline = self:_poll_due(t)
   if list then
-    local id = self.http:post(self.url, secrets[self], body, nil, nil, inline)
+    -- a poll has its own short timeout and no retries: the next cycle is its retry, and a
+    -- stalled one must not hold up the polling of every task
+    local id = self.http:post(self.url, secrets[self], body, self.poll.timeout, 0, inline)
     if id then self:_poll_sent(id, list) end
   end
 end

@@ -64,9 +64,12 @@ end
 -- for the next step; no new poll is sent meanwhile).
 function Client:_on_poll(tasks, r)
   local whole = r.common and not next(r.items) and not next(r.errors)
+  local c = r.common
+  -- only the API's own 4xx (an error it wrote: invalidApiKey, ...) ends every task polled;
+  -- a 4xx page from something in between (a proxy's 403) is polled again next cycle
   self.poll_rest = { tasks = tasks, r = r, i = 1, progress = false, whole = whole,
-    fatal = whole and r.common.status and r.common.status >= 400 and r.common.status < 500
-            and r.common.status ~= 408 and r.common.status ~= 429 }
+    fatal = whole and c.status and c.status >= 400 and c.status < 500
+            and c.status ~= 408 and c.status ~= 429 and c.code ~= "http" and c.code ~= "bad_response" }
 end
 
 -- Hands the pending poll answer to its tasks until done (true) or stop_at passes (false).
