@@ -176,6 +176,36 @@ sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, lon
   return SD_OK;
 }
 
+int sd_file_whole(const char *path, sd_image_kind kind) {
+  static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+  unsigned char tail[64];
+  struct stat st;
+  int ok = 0, fd;
+  if (kind == SD_IMG_UNKNOWN) return 1;
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  if (fstat(fd, &st) == 0 && st.st_size >= 12) {
+    off_t size = st.st_size;
+    size_t n = size < (off_t)sizeof tail ? (size_t)size : sizeof tail;
+    if (kind == SD_IMG_WEBP) {
+      /* "RIFF" <little-endian length of what follows> "WEBP" */
+      if (pread(fd, tail, 12, 0) == 12 && memcmp(tail, "RIFF", 4) == 0) {
+        unsigned long riff = (unsigned long)tail[4] | (unsigned long)tail[5] << 8 |
+                             (unsigned long)tail[6] << 16 | (unsigned long)tail[7] << 24;
+        ok = (unsigned long long)size >= (unsigned long long)riff + 8;
+      }
+    } else if (pread(fd, tail, n, size - (off_t)n) == (ssize_t)n) {
+      if (kind == SD_IMG_PNG) {
+        ok = n >= sizeof iend && memcmp(tail + n - sizeof iend, iend, sizeof iend) == 0;
+      } else {                       /* JPEG: EOI, maybe followed by a few padding bytes */
+        for (size_t i = 0; i + 1 < n && !ok; i++) ok = tail[i] == 0xFF && tail[i + 1] == 0xD9;
+      }
+    }
+  }
+  close(fd);
+  return ok;
+}
+
 sd_code sd_file_lock(const char *path, int *fd, sd_error *err) {
   int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (f < 0) return sd_error_set(err, SD_EIO, NULL, "cannot open %s: %s", path, strerror(errno));

@@ -27,6 +27,12 @@ sd_code sd_file_write_base64(const char *path, const char *b64, size_t len,
 sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, long long *size,
                       sd_error *err);
 
+/* Whether the file at path ends as a whole image of that kind: a PNG with its IEND chunk
+ * last, a JPEG with an EOI marker in its last 64 bytes, a WEBP as long as its RIFF header
+ * says. A download cut short without the transport noticing (no Content-Length, the
+ * connection closed) fails this. 1 for SD_IMG_UNKNOWN; 0 when the file cannot be read. */
+int sd_file_whole(const char *path, sd_image_kind kind);
+
 /* An exclusive advisory lock (flock) on path, created if needed, for one process at a
  * time on a directory. On success *fd holds it until close(*fd) (or the process ends) and
  * the file holds this process's id. SD_EIO with the holder's pid in the message when

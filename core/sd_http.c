@@ -280,7 +280,12 @@ static int kind_ok(sd_xfer *x) {
     snprintf(x->done.message, sizeof x->done.message, "%s", err.message);
     return 0;
   }
-  if (got == x->expect) return 1;
+  if (got == x->expect) {
+    if (sd_file_whole(x->tmp_path, got)) return 1;
+    snprintf(x->done.message, sizeof x->done.message, "a %s file cut short (its end is missing)",
+             sd_image_ext(got));
+    return 0;
+  }
   snprintf(x->done.message, sizeof x->done.message, "not a %s file (got %s)",
            sd_image_ext(x->expect), got ? sd_image_ext(got) : "unknown data");
   return 0;
@@ -292,6 +297,9 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
   long status = 0, nconn = 0;
   multi_remove(h, x);
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  long reqsize = 0;
+  if (curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK && reqsize > 0)
+    x->done.sent = 1;
   if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
     h->stats.connects += (uint64_t)nconn;
   long version = 0;

@@ -104,6 +104,9 @@ typedef struct sd_http_done {
   char *content_type;    /* Content-Type of the last answer or NULL */
   double retry_after;    /* seconds from the last Retry-After header, -1 if none */
   int attempts;          /* 1 + retries made */
+  int sent;              /* 1 when some attempt wrote its request to a connection: the
+                            server may have it even if no answer came (a POST's outcome is
+                            then unknown); 0 when none got that far (refused, DNS, TLS) */
   double elapsed;        /* seconds from start to finish, waits included */
 } sd_http_done;
 

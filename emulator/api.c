@@ -447,7 +447,7 @@ static void mangle(emu_answer *a, const emu_fault *f)
     free(a->body);
     a->body = NULL;
     a->len = 0;
-    a->status = 200;
+    a->status = (unsigned)f->status;            /* 200 unless the fault says */
     break;
   case EMU_FAULT_SLOW: {
     uint64_t now = emu_now_ms();

@@ -78,7 +78,9 @@ int emu_faults_add_json(emu_faults *f, const char *body, size_t len, char *msg, 
   ft->kind = (emu_fault_kind)kind;
   ft->count = (int)count;
   ft->status = (int)status;
-  if (kind == EMU_FAULT_MALFORMED && !cJSON_GetObjectItemCaseSensitive(o, "status")) ft->status = 200;
+  if ((kind == EMU_FAULT_MALFORMED || kind == EMU_FAULT_EMPTY) &&
+      !cJSON_GetObjectItemCaseSensitive(o, "status"))
+    ft->status = 200;
   ft->retry_after = (int)retry;
   ft->ms = ms;
   ft->images = (int)images;

@@ -18,7 +18,7 @@ typedef enum {
 
 typedef struct emu_fault {
   emu_fault_kind kind;
-  int status;          /* status; malformed: the status of the HTML page (default 200) */
+  int status;          /* status; malformed, empty: the answer's status (default 200) */
   int retry_after;     /* status: seconds, 0 = no Retry-After header */
   long ms;             /* slow */
   int images;          /* short_series */

@@ -232,6 +232,16 @@ M.note_file = note_file
 
 local NO_OPTS = {}
 
+-- A submit's failure after which the server may still have the task: a connection broken
+-- after the request was written to it (not one refused, or a TLS handshake that failed),
+-- an answer that cannot be read, a 5xx, or a 4xx that may be the API's own answer cut short.
+-- (A timeout is the task's own deadline: it ends there.)
+local function unknown_outcome(err)
+  local c = err.code
+  return (c == "network" and err.sent) or c == "bad_response"
+      or (c == "http" and (err.maybe_api or (type(err.status) == "number" and err.status >= 500)))
+end
+
 --- Submits a request and returns its task at once; `nil, err` when the request is invalid
 -- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
 function Client:submit(req, opts)
@@ -476,11 +486,14 @@ function Client:_on_submit(task, done, r)
     -- the server has this task already (an earlier attempt got through): poll, never resend
     return self:_start_polling(task)
   end
-  if err and err.code == "bad_response" and done.status and done.status >= 200
-     and done.status < 300 and not items then
-    -- accepted, but the answer cannot be read: the task may be made and charged. Poll it
-    -- under its taskUUID; if the server does not know it, it is sent again (same UUID).
+  if not items and not r.errors[task.taskUUID] and not task.repolled
+     and (not err or unknown_outcome(err)) then
+    -- no word of this task that can be read (the connection broke after the request left,
+    -- an answer cut short or garbled, a 2xx that does not name it): it may be made and
+    -- charged. Poll it once under its taskUUID; if the server does not know it, it is sent
+    -- again under the same UUID (never paid twice).
     task.adopted = true
+    task.repolled = true
     return self:_start_polling(task)
   end
   if err then return task:_finish(err) end

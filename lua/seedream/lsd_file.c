@@ -26,7 +26,8 @@ int lsd_write_base64(lua_State *L) {
   return 1;
 }
 
-/* sniff(path) -> kind ("jpg"|"png"|"webp"|false), width, height, size | nil, err */
+/* sniff(path) -> kind ("jpg"|"png"|"webp"|false), width, height, size, whole | nil, err
+ * (whole: the file ends as a complete image of its kind does, sd_file_whole) */
 int lsd_sniff(lua_State *L) {
   const char *path = lsd_checkcstring(L, 1);
   sd_image_kind k;
@@ -39,7 +40,8 @@ int lsd_sniff(lua_State *L) {
   lua_pushinteger(L, w);
   lua_pushinteger(L, h);
   lua_pushinteger(L, (lua_Integer)size);
-  return 4;
+  lua_pushboolean(L, k != SD_IMG_UNKNOWN && sd_file_whole(path, k));
+  return 5;
 }
 
 /* kind_of(bytes) -> "jpg"|"png"|"webp"|false: what the first bytes say (sd_image_sniff) */

@@ -41,7 +41,7 @@ function M.parse(done, secret)
                 .. " set SEEDREAM_CA_FILE)"
     end
     return { items = {}, errors = {}, common = errors.new { code = done.code,
-      message = message, retryable = errors.codes[done.code] } }
+      message = message, retryable = errors.codes[done.code], sent = done.sent or nil } }
   end
   local status, body = done.status, done.body or ""
   local out = core.answer(body, ITEM_FIELDS)
@@ -52,8 +52,12 @@ function M.parse(done, secret)
       return { items = {}, errors = {}, common = errors.new { code = "bad_response",
         status = status, message = "the API answered with " .. what } }
     end
+    -- an empty or JSON-typed body that cannot be read may be the API's answer cut short (a
+    -- conflictTaskUUID...): the client may poll; an HTML page is somebody else's answer
+    local ctype = done.content_type or ""
     return { items = {}, errors = {}, common = errors.new { code = "http", status = status,
-      message = "HTTP " .. status .. " with " .. what } }
+      message = "HTTP " .. status .. " with " .. what,
+      maybe_api = body == "" or ctype:find("json", 1, true) ~= nil or nil } }
   end
   for uuid, raw in pairs(out.errors) do
     out.errors[uuid] = errors.from_api(raw, status, nil, secret)

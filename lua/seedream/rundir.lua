@@ -35,14 +35,13 @@ local fsync = core.fsync or function() return true end
 
 local function iso(t) return t and os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) or nil end
 local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
--- An image file that is there and not empty (files are renamed into place whole, without
--- an fsync: after a power loss one can be there with no bytes; it is fetched again).
+-- An image file that is there and whole: files are renamed into place without an fsync, so
+-- after a power loss one can be there with no bytes, and a server that cut an image short
+-- without saying so leaves one without its end. Either is fetched again.
 local function has_image(path)
-  local f = path and io.open(path, "rb")
-  if not f then return false end
-  local size = f:seek("end")
-  f:close()
-  return (size or 0) > 0
+  if not path then return false end
+  local kind, _, _, size, whole = core.sniff(path)
+  return kind and size > 0 and whole or false
 end
 
 -- ---- sanitising requests (no inline image data, no secrets) ----

@@ -36,6 +36,7 @@ typedef struct server {
   char *flaky_body;
   char last_auth[256], last_ua[256], last_ae[256];
   unsigned char file[FILE_LEN];
+  unsigned char png[200];     /* a PNG as far as its start and end go: /png, /png-cut */
 } server;
 
 static server S;
@@ -176,6 +177,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     return reply(c, 302, "text/plain", "moved", 5, "Location", loc);
   }
   if (strcmp(url, "/file") == 0) return reply(c, 200, "image/png", S.file, FILE_LEN, NULL, NULL);
+  if (strcmp(url, "/png") == 0) return reply(c, 200, "image/png", S.png, sizeof S.png, NULL, NULL);
+  if (strcmp(url, "/png-cut") == 0) return reply(c, 200, "image/png", S.png, 120, NULL, NULL);
   if (strcmp(url, "/empty") == 0) return reply(c, 200, "image/png", "", 0, NULL, NULL);
   if (strcmp(url, "/file404") == 0) return reply(c, 404, "text/plain", "not found", 9, NULL, NULL);
   if (strcmp(url, "/pause") == 0) { /* holds its connection a moment: forces concurrency */
@@ -228,6 +231,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static int server_start(void) {
   pthread_mutex_init(&S.mu, NULL);
   for (size_t i = 0; i < FILE_LEN; i++) S.file[i] = (unsigned char)((i * 131 + (i >> 7)) & 0xff);
+  memset(S.png, 0x22, sizeof S.png);
+  memcpy(S.png, "\x89PNG\r\n\x1a\n", 8);
+  memcpy(S.png + sizeof S.png - 12, "\0\0\0\0IEND\xae\x42\x60\x82", 12);
   S.d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                              MHD_USE_POLL,
                          0, NULL, NULL, handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,

@@ -101,6 +101,42 @@ static void test_atomic_writes(void) {
   CHECK_EQ_INT(sd_file_sniff("/nonexistent/x.png", &k, &w, &h, &size, &err), SD_EIO);
 }
 
+/* Whole or cut short: each kind's end, and the same bytes without it. */
+static void test_whole(void) {
+  static const unsigned char png_end[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+  unsigned char buf[200];
+  char path[256];
+  memset(buf, 0x11, sizeof buf);
+  snprintf(path, sizeof path, "%s/w.img", dir);
+  /* PNG: IEND last */
+  memcpy(buf, "\x89PNG\r\n\x1a\n", 8);
+  memcpy(buf + 100 - 12, png_end, 12);
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 100, NULL), SD_OK);
+  CHECK(sd_file_whole(path, SD_IMG_PNG));
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 60, NULL), SD_OK);      /* cut */
+  CHECK(!sd_file_whole(path, SD_IMG_PNG));
+  /* JPEG: EOI at the end, or a few bytes before it */
+  memset(buf, 0x11, sizeof buf);
+  buf[0] = 0xFF; buf[1] = 0xD8; buf[98] = 0xFF; buf[99] = 0xD9;
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 100, NULL), SD_OK);
+  CHECK(sd_file_whole(path, SD_IMG_JPEG));
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 104, NULL), SD_OK);     /* padding after EOI */
+  CHECK(sd_file_whole(path, SD_IMG_JPEG));
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 60, NULL), SD_OK);
+  CHECK(!sd_file_whole(path, SD_IMG_JPEG));
+  /* WEBP: as long as its RIFF header says (8 + the length field) */
+  memset(buf, 0x11, sizeof buf);
+  memcpy(buf, "RIFF\x5c\x00\x00\x00WEBP", 12);                      /* 92 + 8 = 100 */
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 100, NULL), SD_OK);
+  CHECK(sd_file_whole(path, SD_IMG_WEBP));
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 99, NULL), SD_OK);
+  CHECK(!sd_file_whole(path, SD_IMG_WEBP));
+  /* unknown kinds are not judged; a missing file is not whole */
+  CHECK(sd_file_whole(path, SD_IMG_UNKNOWN));
+  CHECK(!sd_file_whole("/nonexistent/x.png", SD_IMG_PNG));
+  unlink(path);
+}
+
 /* A file reference is streamed into the body as a data URI of exactly its bytes. */
 static void test_file_in_body(void) {
   char path[256];
@@ -204,6 +240,7 @@ int main(void) {
   test_file_key();
   test_sniff();
   test_atomic_writes();
+  test_whole();
   test_file_in_body();
   test_request_key();
   char cmd[300];

@@ -416,6 +416,25 @@ static void test_files(const char *dir) {
   CHECK(stat(path, &sb) == 0 && sb.st_size == 8);
   CHECK_EQ_INT(count_parts(dir), 0);
   sd_http_done_clear(&d);
+  /* the right kind, but cut short (its end missing): refused too, the file left alone */
+  r = req(SD_HTTP_GET, url_of("/png-cut"), NULL, NULL);
+  r.file_path = path;
+  r.expect = SD_IMG_PNG;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_EPROTOCOL);
+  CHECK_CONTAINS(d.message, "png file cut short");
+  CHECK(stat(path, &sb) == 0 && sb.st_size == 8);
+  CHECK_EQ_INT(count_parts(dir), 0);
+  sd_http_done_clear(&d);
+  r = req(SD_HTTP_GET, url_of("/png"), NULL, NULL);
+  r.file_path = path;
+  r.expect = SD_IMG_PNG;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK(stat(path, &sb) == 0 && sb.st_size == 200);
+  sd_http_done_clear(&d);
+  r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL);
+  r.file_path = path;
   r.expect = SD_IMG_UNKNOWN; /* any kind: replaced */
   CHECK(run(h, &r, &d));
   CHECK_EQ_INT(d.code, SD_OK);
