@@ -25,7 +25,7 @@ static void jpeg_size(const unsigned char *p, size_t n, int *w, int *h) {
   size_t i = 2;
   while (i + 9 < n) {
     unsigned marker, len;
-    if (p[i] != 0xFF) return;
+    if (p[i] != 0xFF) { i++; continue; }              /* stray bytes: skipped, as libjpeg does */
     marker = p[i + 1];
     if (marker == 0xFF) { i++; continue; }            /* fill byte */
     if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) { i += 2; continue; }

@@ -370,14 +370,35 @@ static int check_auth(emu_server *srv, const char *authz, const char **code)
 
 /* 1 if an object anywhere in v repeats a key (JSON parsers disagree on which one wins:
  * cJSON keeps the first, JavaScript the last; a request should not depend on it). */
+static int cmp_keys(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One object's own keys, sorted: O(n log n), so that a request of many keys cannot hold a
+ * worker for minutes. -1 when out of memory (the request is then refused too). */
+static int object_repeats_a_key(const cJSON *o)
+{
+  size_t n = 0, i;
+  for (const cJSON *c = o->child; c; c = c->next) n++;
+  if (n < 2) return 0;
+  const char **keys = malloc(n * sizeof *keys);
+  if (!keys) return -1;
+  i = 0;
+  for (const cJSON *c = o->child; c; c = c->next) keys[i++] = c->string ? c->string : "";
+  qsort(keys, n, sizeof *keys, cmp_keys);
+  int dup = 0;
+  for (i = 1; i < n && !dup; i++) dup = strcmp(keys[i - 1], keys[i]) == 0;
+  free(keys);
+  return dup;
+}
+
 static int has_duplicate_keys(const cJSON *v)
 {
-  for (const cJSON *c = v ? v->child : NULL; c; c = c->next) {
-    if (cJSON_IsObject(v) && c->string)
-      for (const cJSON *d = c->next; d; d = d->next)
-        if (d->string && strcmp(c->string, d->string) == 0) return 1;
+  if (!v) return 0;
+  if (cJSON_IsObject(v) && object_repeats_a_key(v)) return 1;
+  for (const cJSON *c = v->child; c; c = c->next)
     if (has_duplicate_keys(c)) return 1;
-  }
   return 0;
 }
 

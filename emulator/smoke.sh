@@ -115,6 +115,10 @@ r=$(post "[$(task "$(uuid)" ',"outputQuality":10')]")
 check "quality range" "$r" '"parameter":"outputQuality"'
 r=$(post "[$(task "$(uuid)" ',"outputType":"base64Data","ttl":60')]")
 check "ttl needs URL" "$r" '"parameter":"ttl"'
+r=$(post "[$(task "$(uuid)" ',"ttl":3000000000')]")
+check "ttl has no maximum" "$r" '"imageURL"'
+r=$(post "[$(task "$(uuid)" ',"ttl":59')]")
+check "ttl below 60" "$r" "must be at least 60"
 r=$(post "[$(task "$(uuid)" ',"providerSettings":{"bytedance":{"maxSequentialImages":16}}')]")
 check "maxSequentialImages range" "$r" '"parameter":"providerSettings.bytedance.maxSequentialImages"'
 r=$(post "[$(task "$(uuid)" ',"width":1440' | sed 's/"width":2560,//')]")

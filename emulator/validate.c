@@ -1,6 +1,9 @@
 /* validate.c: see validate.h. Rules: DESIGN.md section 3; numbers: sd_limits.h. */
 #include "validate.h"
 
+/* "no maximum" (the reference gives none, e.g. ttl): the largest integer JSON keeps exact */
+#define NO_MAX 9007199254740992L
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +57,7 @@ static int get_int(const cJSON *obj, const char *key, const char *path, long lo,
   if (!cJSON_IsNumber(v) || !isfinite(d) || d != floor(d))
     return bad(e, path, "Invalid value for '%s': must be an integer.", path);
   if (d < (double)lo || d > (double)hi) {
-    if (hi == 0x7fffffffL)
+    if (d < (double)lo && hi == NO_MAX)
       return emu_err_set(e, 400, "invalidParameter", path,
                          "Invalid value for '%s': must be at least %ld.", path, lo);
     return emu_err_set(e, 400, "invalidParameter", path,
@@ -187,7 +190,7 @@ static int check_output(const cJSON *task, emu_spec *s, emu_err *e)
   if (get_bool(task, "includeCost", "includeCost", &s->include_cost, e)) return -1;
   if (get_int(task, "numberResults", "numberResults", SD_RESULTS_MIN, SD_RESULTS_MAX, &n, &present, e)) return -1;
   s->number_results = (int)n;
-  if (get_int(task, "ttl", "ttl", SD_TTL_MIN, 0x7fffffffL, &ttl, &present, e)) return -1;
+  if (get_int(task, "ttl", "ttl", SD_TTL_MIN, NO_MAX, &ttl, &present, e)) return -1;
   if (present && s->out_type != EMU_OUT_URL)
     return bad(e, "ttl", "Invalid parameter '%s': only allowed with outputType URL.", "ttl");
   s->ttl = ttl;

@@ -55,6 +55,12 @@ static void test_sniff(void) {
   CHECK_EQ_INT(sd_image_sniff(jpg, sizeof jpg, &w, &h), SD_IMG_JPEG);
   CHECK_EQ_INT(w, 4000);
   CHECK_EQ_INT(h, 3000);
+  /* a stray byte between two segments is skipped, as libjpeg does */
+  unsigned char stray[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0x00, 0xFF, 0xC0, 0, 11, 8,
+                           0x01, 0x10, 0x00, 0x10, 1, 1, 0x11, 0, 0xFF, 0xD9};
+  CHECK_EQ_INT(sd_image_sniff(stray, sizeof stray, &w, &h), SD_IMG_JPEG);
+  CHECK_EQ_INT(w, 16);
+  CHECK_EQ_INT(h, 272);
 
   /* WEBP lossless (VP8L): 14-bit width-1 and height-1 packed after the 0x2f signature */
   unsigned char webp[30] = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P',
