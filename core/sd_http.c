@@ -595,6 +595,7 @@ uint64_t sd_http_start(sd_http *h, const sd_http_request *r, sd_error *err) {
   x->done.retry_after = -1;
   x->timeout_ms = r->timeout_ms ? r->timeout_ms : h->cfg.timeout_ms;
   x->max_retries = r->max_retries >= 0 ? r->max_retries : h->cfg.max_retries;
+  x->max_body = r->max_body && r->max_body < SD_BODY_MAX ? r->max_body : SD_BODY_MAX;
   if ((bearer && !(x->auth = sdh_auth_get(h, bearer))) || !(x->easy = sdh_easy_get(h, sdh_xfer_kind(x))) ||
       sdh_configure(h, x) != 0) {
     if (x->easy) sdh_easy_put(h, x->easy, -1);

@@ -79,6 +79,10 @@ typedef struct sd_http_request {
    * Checked before the rename, so a wrong answer never replaces a file already there: the
    * transfer ends SD_EPROTOCOL and the temporary file is removed. */
   sd_image_kind expect;
+  /* In-memory answers: the most bytes accepted (0: 1 GiB). Past it the transfer ends
+   * SD_EPROTOCOL: an answer far larger than the request can produce is broken or hostile,
+   * and is not held in memory. */
+  size_t max_body;
 } sd_http_request;
 
 /* Starts a transfer; returns its id (> 0) or 0 with err set. Does no I/O itself. */

@@ -23,6 +23,8 @@ enum { X_RUNNING = 1, X_QUEUED, X_WAITING, X_DONE };
 enum { SINK_NONE = 0, SINK_MEM, SINK_ERRMEM, SINK_FILE };
 
 /* One Authorization line, shared by the transfers that use the same bearer. */
+#define SD_BODY_MAX ((size_t)1 << 30)       /* in-memory response bodies, at most */
+
 typedef struct sd_auth {
   int refs;
   struct curl_slist post_node; /* -> the constant POST headers */
@@ -47,6 +49,7 @@ typedef struct sd_xfer {
   int h1;                      /* cleartext: HTTP/1.1, one transfer per connection */
   int gzip;                    /* Accept-Encoding: gzip (sd_http_request.gzip) */
   sd_image_kind expect;        /* sd_http_request.expect */
+  size_t max_body;             /* sd_http_request.max_body, or SD_BODY_MAX */
   const char *url;             /* the strings below live in this same allocation */
   const char *path;            /* NULL: body in memory */
   char *tmp_path;              /* "<path>.part-XXXXXX" when fd >= 0 */

@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SD_BODY_MAX ((size_t)1 << 30)       /* in-memory response bodies */
 #define SD_BODY_HINT_MAX ((size_t)64 << 20) /* most we allocate ahead on Content-Length */
 #define SD_ERRBODY_MAX ((size_t)64 << 10)   /* error bodies of GETs to a file */
 
@@ -110,10 +109,10 @@ size_t sdh_on_write(char *p, size_t size, size_t nmemb, void *ud) {
     }
     return n;
   default:
-    if (n > SD_BODY_MAX - x->len) {
-      x->fail = SD_EIO;
+    if (n > x->max_body - x->len) {
+      x->fail = x->max_body < SD_BODY_MAX ? SD_EPROTOCOL : SD_EIO;
       snprintf(x->done.message, sizeof x->done.message, "response body exceeds %zu bytes",
-               SD_BODY_MAX);
+               x->max_body);
       return 0;
     }
     return mem_append(x, p, n) == 0 ? n : 0;

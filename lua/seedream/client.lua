@@ -232,6 +232,10 @@ M.note_file = note_file
 
 local NO_OPTS = {}
 
+-- The most bytes an answer without inline images is read to (items of a few hundred bytes
+-- each: thousands of tasks fit); past it, it is broken or hostile, not held in memory.
+local URL_ANSWER_MAX = 64 * 1024 * 1024
+
 -- A submit's failure after which the server may still have the task: a connection broken
 -- after the request was written to it (not one refused, or a TLS handshake that failed),
 -- an answer that cannot be read, a 5xx, or a 4xx that may be the API's own answer cut short.
@@ -397,7 +401,8 @@ function Client:_send_one(task, timeout)
   -- journaled (and fsynced) before it is sent: a run killed now can still find it
   local jerr = self:_journal_submitted(task)
   if jerr then return task:_finish(jerr) end
-  local id, err = self.http:post(self.url, secrets[self], task.body, timeout, nil, task.inline)
+  local id, err = self.http:post(self.url, secrets[self], task.body, timeout, nil, task.inline,
+                                 not task.inline and URL_ANSWER_MAX or nil)
   if not id then return task:_finish(errors.from_core(err)) end
   self.counters.submit_requests = self.counters.submit_requests + 1
   task.status = "sent"
@@ -419,7 +424,8 @@ function Client:_send_batch(tasks, body, timeout)
     end
     inline = inline or task.inline
   end
-  local id, err = self.http:post(self.url, secrets[self], body, timeout, nil, inline)
+  local id, err = self.http:post(self.url, secrets[self], body, timeout, nil, inline,
+                                 not inline and URL_ANSWER_MAX or nil)
   for _, task in ipairs(tasks) do
     if id then
       task.status = "sent"
@@ -467,7 +473,8 @@ function Client:_dispatch(t)
   if list then
     -- a poll has its own short timeout and no retries: the next cycle is its retry, and a
     -- stalled one must not hold up the polling of every task
-    local id = self.http:post(self.url, secrets[self], body, self.poll.timeout, 0, inline)
+    local id = self.http:post(self.url, secrets[self], body, self.poll.timeout, 0, inline,
+                              not inline and URL_ANSWER_MAX or nil)
     if id then self:_poll_sent(id, list) end
   end
 end

@@ -122,7 +122,8 @@ static int start(lua_State *L, lsd_http *u, sd_http_request *r) {
   return 1;
 }
 
-/* http:post(url, bearer|nil, body [, timeout_s [, retries [, gzip]]]) -> id | nil, err
+/* http:post(url, bearer|nil, body [, timeout_s [, retries [, gzip [, max_body]]]]) -> id | nil, err
+ * max_body: the most bytes of answer taken (default 1 GiB; beyond it: bad_response)
  * gzip: ask for a gzip-encoded answer (for answers carrying images inline)
  * body: a string (copied) or a seedream.Body (handed over: usable once). */
 static int http_post(lua_State *L) {
@@ -137,6 +138,8 @@ static int http_post(lua_State *L) {
   r.timeout_ms = opt_ms(L, 5, 0);
   r.max_retries = opt_retries(L, 6);
   r.gzip = lua_toboolean(L, 7);
+  lua_Integer max_body = luaL_optinteger(L, 8, 0);
+  r.max_body = max_body > 0 ? (size_t)max_body : 0;
   if (start(L, u, &r) != 1) return 2;
   if (r.take_body) lsd_body_release(L, 4);
   return 1;

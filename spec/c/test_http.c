@@ -253,6 +253,21 @@ static void test_retries(void) {
     }
   }
 
+  /* max_body: an answer larger than the request can produce ends the transfer, unheld */
+  server_reset();
+  r = req(SD_HTTP_GET, url_of("/file"), NULL, NULL);
+  r.max_body = 1000;
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_EPROTOCOL);
+  CHECK_CONTAINS(d.message, "exceeds 1000 bytes");
+  CHECK(d.body == NULL || d.body_len <= 1000);
+  sd_http_done_clear(&d);
+  r.max_body = 0;                                   /* the default: 1 GiB */
+  CHECK(run(h, &r, &d));
+  CHECK_EQ_INT(d.code, SD_OK);
+  CHECK_EQ_INT(d.body_len, FILE_LEN);
+  sd_http_done_clear(&d);
+
   server_reset(); /* Retry-After: 1 wins over a 10 ms backoff */
   r = req(SD_HTTP_POST, url_of("/429"), "k", "{}");
   CHECK(run(h, &r, &d));
