@@ -336,6 +336,9 @@ static void complete(sd_http *h, sd_xfer *x, CURLcode rc) {
         code = SD_EIO;
       } else if (!kind_ok(x)) {
         unlink(x->tmp_path);
+        /* garbled or cut short on the way (a proxy, a dropped connection): fetched again
+         * while retries last; the last attempt's verdict stands */
+        if (x->done.attempts <= x->max_retries && schedule_retry(h, x) == 0) return;
         code = SD_EPROTOCOL;
       } else if (rename(x->tmp_path, x->path) != 0) {
         sdh_set_fail(x, SD_EIO, "cannot rename to", x->path, errno);
