@@ -1,5 +1,6 @@
 -- Error paths: each becomes `nil, err` with a code, HTTP status and a clear message.
 local seedream = require "seedream"
+local core = require "seedream.core"
 local protocol = require "seedream.protocol"
 local h = require "helper"
 
@@ -35,6 +36,22 @@ describe("errors from the server", function()
       c:close()
     end)
   end
+
+  it("a large body (sent once, handed over) is made anew when the server never got it", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(core.base64_decode(h.PNG16), ("\0"):rep(90000))      -- a reference over 64 KB
+    f:close()
+    local c = emu:client { retries = 0 }
+    emu:fault { kind = "drop" }                                   -- lost before processing
+    local t = assert(c:submit(h.req { positivePrompt = "big body", referenceImages = { seedream.file(path) } }))
+    assert.is_true(type(t.body) ~= "string")
+    local images = assert(t:wait(20))
+    assert.are.equal(1, #images)
+    assert.are.equal(0, c:stats().active)
+    c:close()
+    os.remove(path)
+  end)
 
   it("a server that is down is a network error after the retries", function()
     local c = assert(seedream.client { api_key = "k", url = "http://127.0.0.1:9/v1", retries = 1,

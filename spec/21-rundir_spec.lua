@@ -388,6 +388,25 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("a webhook task replayed by a later run still counts its worst case", function()
+    local dir = tmpdir()
+    local rx = h.receiver()
+    local req = h.req { positivePrompt = "to the hook", webhookURL = rx.url .. "/hook" }
+    for pass = 1, 2 do
+      local run = assert(seedream.run_dir(dir))
+      local c = run:client { api_key = h.KEY, url = emu.url, budget = 0.05 }
+      local t = assert(c:submit(req))
+      assert(t:wait())
+      assert.is_true(t.webhook, "pass " .. pass)
+      local _, err = c:generate(h.req { positivePrompt = "one more" })   -- 0.035 + 0.035 > 0.05
+      assert.are.equal("budget", err and err.code, "pass " .. pass)
+      c:close()
+      run:close()
+    end
+    rx:stop()
+    rm(dir)
+  end)
+
   it("finish() then close() report the summary once", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

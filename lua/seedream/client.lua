@@ -267,10 +267,8 @@ function Client:submit(req, opts)
   if rec and rec.status == "done" then return self:_replay(task, rec) end
   if rec and rec.taskUUID and rec.status ~= "done" then
     -- the same request under the journaled taskUUID, in case the server never got it
-    local again = {}
-    for k, v in pairs(req) do again[k] = v end
-    again.taskUUID = rec.taskUUID
-    task.body = core.prepare(again, true) or task.body
+    task.taskUUID = rec.taskUUID
+    task.body = Client._body_for(task) or task.body
   end
   if self.budget then
     -- a task an earlier run already sent is counted, never refused: it is paid for
@@ -297,6 +295,18 @@ function Client:submit(req, opts)
   return task
 end
 
+-- The request body of a task under its own taskUUID, made anew: for a task sent again (a
+-- large body is a single-use seedream.Body, handed to the transport by the first send).
+-- nil, err when the request cannot be prepared any more (a reference file gone).
+function Client._body_for(task)
+  local again = {}
+  for k, v in pairs(task.request) do again[k] = v end
+  again.taskUUID = task.taskUUID
+  local body, err = core.prepare(again, true)
+  if not body then return nil, errors.from_core(err) end
+  return body
+end
+
 -- A task's clock starts when it leaves the queue, as the transport's does: time spent
 -- waiting for a slot is no time the server took.
 function Client:_arm(task, t)
@@ -318,11 +328,14 @@ end
 -- A run directory's leftover (a task an earlier run sent that this one did not ask for
 -- again): a task that polls `uuid` until it ends, so that what was paid is not lost.
 -- `req` is the journaled request (for the output format), `max_images` its image count.
-function Client:_adopt(uuid, req, max_images, key)
+-- `refetch`: a finished task polled again only for its inline image data (the run already
+-- counted it: not counted against the budget again).
+function Client:_adopt(uuid, req, max_images, key, refetch)
   check_open(self)
   local task = Task.new(self, req or {}, nil, uuid, max_images or 1, key, NO_OPTS)
+  task.refetch = refetch
   self:_arm(task, now())
-  if self.budget then self.budget:reserve(task, true) end    -- paid: counted, never refused
+  if self.budget and not refetch then self.budget:reserve(task, true) end  -- paid: counted, never refused
   self.active[task] = true
   self.n_active = self.n_active + 1
   return self:_poll_adopted(task)
@@ -527,7 +540,6 @@ end
 
 function Client:_on_finish(task)
   if self.budget then self.budget:settle(task) end
-  if self.journal then self.journal:finished(task) end
   task.body = nil            -- a large request body is not kept once it is answered
   if task.counted then
     task.counted = false
@@ -539,6 +551,9 @@ function Client:_on_finish(task)
     self.n_active = self.n_active - 1
     if self.n_active == 0 then self.next_deadline = math.huge end   -- no deadline left
   end
+  -- last: the journal runs listeners, and an interrupt (Ctrl-C) raised there must find the
+  -- client's books already closed on this task
+  if self.journal then self.journal:finished(task) end
 end
 
 function Client:_cancel(task)

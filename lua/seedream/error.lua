@@ -97,6 +97,7 @@ function M.from_api(item, status, task_uuid, secret)
     status = status,
     taskUUID = type(item.taskUUID) == "string" and item.taskUUID or task_uuid,
     documentation = type(e.documentation) == "string" and M.clean(e.documentation, secret) or nil,
+    api = true,                      -- written by the server, even without a code of its own
   }
 end
 

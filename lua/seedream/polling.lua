@@ -69,7 +69,7 @@ function Client:_on_poll(tasks, r)
   -- a 4xx page from something in between (a proxy's 403) is polled again next cycle
   self.poll_rest = { tasks = tasks, r = r, i = 1, progress = false, whole = whole,
     fatal = whole and c.status and c.status >= 400 and c.status < 500
-            and c.status ~= 408 and c.status ~= 429 and c.code ~= "http" and c.code ~= "bad_response" }
+            and c.status ~= 408 and c.status ~= 429 and c.api == true }
 end
 
 -- Hands the pending poll answer to its tasks until done (true) or stop_at passes (false).
@@ -98,6 +98,12 @@ function Client:_poll_continue(stop_at)
           end
         end
         local err = r.errors[task.taskUUID]
+        if errors.not_found(err) and task.adopted and task.body and type(task.body) ~= "string" then
+          -- a large body is a single-use seedream.Body, which a first send handed over
+          local body, berr = self._body_for(task)
+          task.body = body
+          if not body then err = berr end
+        end
         if errors.not_found(err) and task.adopted and task.body then
           -- journaled by a run killed before its POST left: send it now, same taskUUID
           -- (if it did arrive after all, conflictTaskUUID turns this back into polling)

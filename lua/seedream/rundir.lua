@@ -136,7 +136,7 @@ function M.open(dir, opts)
     tasks = {}, order = {}, by_key = {}, indexed = {}, from = {}, claimed = {}, session = {},
     in_session = {},
     saved = {}, live_images = setmetatable({}, { __mode = "v" }),
-    listeners = {}, savers = {}, saving = {}, dl_errors = {}, refused = array(),
+    listeners = {}, savers = {}, saving = {}, dl_errors = {}, refused = array(), refetching = {},
     clients = {}, started = core.now(), title = opts.title, gallery = opts.gallery ~= false,
     price = core.limits.cost_per_image,
     write_interval = opts.write_interval or 0, last_write = -math.huge, write_cost = 0,
@@ -320,11 +320,9 @@ function Run:lookup(k)
     local st = rec.status
     if self:_matchable(u) then
       self.claimed[u] = true
-      if st == "done" and not self:_inline_missing(rec) then
-        return { status = "done", taskUUID = u, images = rec.images }
+      if st == "done" then
+        return { status = "done", taskUUID = u, images = rec.images, webhook = rec.webhook }
       end
-      -- not finished, or finished with inline images (base64Data, dataURI) that could not be
-      -- written: their data is only on the server, so the task is polled again
       rec.adopted = true
       return { status = "submitted", taskUUID = u }
     end
@@ -374,7 +372,38 @@ function Run:_path(item)
   return name and (self.dir .. "/" .. name), name
 end
 
+-- An inline image (base64Data, dataURI) written into the directory. When that fails (a full
+-- disk) its data is only on the server: the next run polls the task again for it (_repair).
+function Run:_write_inline(img, item)
+  if not (img.imageBase64Data or img.imageDataURI) then return end
+  local path = self:_path(item)
+  if not path then return end
+  local ok, werr = image.write_inline(img, path)
+  if ok then
+    img.file, self.saved[ikey(item)], self.dl_errors[ikey(item)] = path, true, nil
+  else
+    self.dl_errors[ikey(item)] = tostring(werr)
+    self:_emit("save_failed", { image = item, error = werr })
+  end
+end
+
+-- A task polled again only for the inline data of a finished one (_repair): its images are
+-- written, and the record (done, with its images) is left as it is, whatever the poll says.
+function Run:_refetched(task)
+  self.refetching[task.taskUUID] = nil
+  for _, img in ipairs(task._images) do self:_write_inline(img, item_of(img, task)) end
+  local rec = self.tasks[task.taskUUID]
+  for _, it in ipairs(rec and rec.images or {}) do
+    local k = ikey(it)
+    if not it.imageURL and not self.saved[k] and task.err then
+      self.dl_errors[k] = "its data could not be fetched again: " .. tostring(task.err)
+    end
+  end
+  self:_touch()
+end
+
 function Run:_finished(task)
+  if task.refetch then return self:_refetched(task) end
   local u = task.taskUUID
   local rec = self:_record(u)
   rec.request = rec.request or M.sanitize(task.request or {})
@@ -382,17 +411,7 @@ function Run:_finished(task)
   for i, img in ipairs(task._images) do
     local item = item_of(img, task)
     if item.imageUUID then self.live_images[ikey(item)] = img end
-    if img.imageBase64Data or img.imageDataURI then
-      local path = self:_path(item)
-      local ok, werr = path and image.write_inline(img, path)
-      if ok then
-        img.file, self.saved[ikey(item)] = path, true
-      elseif path then
-        -- the data is only in this answer: the next run polls the task again for it
-        self.dl_errors[ikey(item)] = tostring(werr)
-        self:_emit("save_failed", { image = item, error = werr })
-      end
-    end
+    self:_write_inline(img, item)
     items[i] = item
   end
   rec.status, rec.images, rec.finished = task.status, items, os.time()
@@ -486,6 +505,13 @@ function Run:_repair(c)
     local rec = self.tasks[u]
     for _, item in ipairs(rec.images or {}) do
       if not item.planned then self:_save(c, item) end
+    end
+    -- inline images an earlier run could not write: their data is asked of the server again
+    -- by a task that only polls (never sends, never counts against a budget)
+    if rec.status == "done" and not c.dry_run and not self.refetching[u]
+       and self:_inline_missing(rec) then
+      self.refetching[u] = true
+      c:_adopt(u, rec.request, rec.max_images, rec.key, true)
     end
   end
 end
