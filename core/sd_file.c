@@ -195,8 +195,9 @@ int sd_file_whole(const char *path, sd_image_kind kind) {
         ok = (unsigned long long)size >= (unsigned long long)riff + 8;
       }
     } else if (pread(fd, tail, n, size - (off_t)n) == (ssize_t)n) {
-      if (kind == SD_IMG_PNG) {
-        ok = n >= sizeof iend && memcmp(tail + n - sizeof iend, iend, sizeof iend) == 0;
+      if (kind == SD_IMG_PNG) {      /* IEND, maybe followed by a few stray bytes */
+        for (size_t i = 0; i + sizeof iend <= n && !ok; i++)
+          ok = memcmp(tail + i, iend, sizeof iend) == 0;
       } else {                       /* JPEG: EOI, maybe followed by a few padding bytes */
         for (size_t i = 0; i + 1 < n && !ok; i++) ok = tail[i] == 0xFF && tail[i + 1] == 0xD9;
       }

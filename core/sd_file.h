@@ -27,8 +27,8 @@ sd_code sd_file_write_base64(const char *path, const char *b64, size_t len,
 sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, long long *size,
                       sd_error *err);
 
-/* Whether the file at path ends as a whole image of that kind: a PNG with its IEND chunk
- * last, a JPEG with an EOI marker in its last 64 bytes, a WEBP as long as its RIFF header
+/* Whether the file at path ends as a whole image of that kind: a PNG with its IEND chunk, a
+ * JPEG with its EOI marker, each in its last 64 bytes (decoders ignore a few bytes after), a WEBP as long as its RIFF header
  * says. A download cut short without the transport noticing (no Content-Length, the
  * connection closed) fails this. 1 for SD_IMG_UNKNOWN; 0 when the file cannot be read. */
 int sd_file_whole(const char *path, sd_image_kind kind);

@@ -119,6 +119,8 @@ static void test_whole(void) {
   memcpy(buf + 100 - 12, png_end, 12);
   CHECK_EQ_INT(sd_file_write_atomic(path, buf, 100, NULL), SD_OK);
   CHECK(sd_file_whole(path, SD_IMG_PNG));
+  CHECK_EQ_INT(sd_file_write_atomic(path, buf, 110, NULL), SD_OK);     /* a few bytes after IEND */
+  CHECK(sd_file_whole(path, SD_IMG_PNG));
   CHECK_EQ_INT(sd_file_write_atomic(path, buf, 60, NULL), SD_OK);      /* cut */
   CHECK(!sd_file_whole(path, SD_IMG_PNG));
   /* JPEG: EOI at the end, or a few bytes before it */
