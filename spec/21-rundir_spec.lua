@@ -361,6 +361,7 @@ describe("run directories", function()
     assert.are.equal(first[1].imageUUID, again[1].imageUUID)
     assert.is_true(exists(path))
     assert.are.equal(charged, emu:stats().tasks_charged)   -- not paid again
+    assert.are.equal(0, c2:cost().reported)                -- nor counted as new spending
     c2:close()
     run2:close()
     rm(dir)
@@ -419,6 +420,15 @@ describe("run directories", function()
     assert.are.equal(1, n)
     c:close()
     rm(dir)
+  end)
+
+  it("a Ctrl-C that stops a shell command of the library stops the caller too", function()
+    local errors = require "seedream.error"
+    local ok, err = pcall(errors.execute, "kill -INT $$")      -- the shell gets the SIGINT
+    assert.is_false(ok)
+    assert.are.equal("interrupted!", err)
+    assert.is_true(errors.execute("true"))
+    assert.is_nil((errors.execute("exit 3")))
   end)
 
   it("a resumed run counts what earlier runs paid against its budget", function()

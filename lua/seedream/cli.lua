@@ -5,6 +5,7 @@
 -- never printed; the API URL from --url or RUNWARE_API_URL.
 -- @module seedream.cli
 local M = {}
+local errors = require "seedream.error"
 
 M.EXIT = { ok = 0, failure = 1, usage = 2, budget = 3 }
 local EXIT = M.EXIT
@@ -377,7 +378,7 @@ end
 
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 local function executable(path)
-  return path and os.execute("test -x " .. shq(path) .. " && test -f " .. shq(path)) == true
+  return path and errors.execute("test -x " .. shq(path) .. " && test -f " .. shq(path)) == true
 end
 
 --- Where the emulator binary is: next to the launcher (`script`), in ../build/, or on PATH.

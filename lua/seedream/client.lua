@@ -533,6 +533,8 @@ function Client:_on_submit(task, done, r)
 end
 
 function Client:_on_image(task, img)
+  -- a finished task polled again for its inline data only: paid and counted before
+  if task.refetch then return end
   self.counters.images = self.counters.images + 1
   if type(img.cost) == "number" then self.counters.cost = self.counters.cost + img.cost end
   if self.on_image then task:_on_error(self.on_image, img, task) end

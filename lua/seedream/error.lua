@@ -125,6 +125,15 @@ function M.pass_interrupt(e)
   if type(e) == "string" and e:sub(-12) == "interrupted!" then error(e, 0) end
 end
 
+--- os.execute(cmd), except that a Ctrl-C that stopped the command stops the caller too:
+-- system() ignores SIGINT in this process while the shell runs, so only the shell dies,
+-- and without this the interrupt would be lost.
+function M.execute(cmd)
+  local ok, how, code = os.execute(cmd)
+  if how == "signal" and (code == 2 or code == 3) then error("interrupted!", 0) end
+  return ok, how, code
+end
+
 --- Checks an argument's type: raises "bad argument #n to 'fname' (kind expected, got
 -- type)" at the caller's line, as Lua's own functions do. `kind` may be "kind|nil".
 function M.check_arg(v, n, fname, kind)

@@ -16,7 +16,7 @@ P.__name = "seedream.Progress"
 
 --- True when file descriptor `fd` (default 1, stdout) is a terminal.
 function M.is_tty(fd)
-  return os.execute("test -t " .. math.tointeger(fd or 1)) == true
+  return require("seedream.error").execute("test -t " .. math.tointeger(fd or 1)) == true
 end
 
 --- A progress reporter. Options: `mode` ("tty" | "plain" | "json" | "quiet"; default "tty"

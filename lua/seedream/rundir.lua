@@ -127,7 +127,7 @@ function M.open(dir, opts)
   end
   opts = opts or {}
   dir = dir:gsub("(.)/+$", "%1")
-  if not os.execute("mkdir -p -- " .. shq(dir) .. " 2>/dev/null") then   -- "--": "-x" is a name
+  if not errors.execute("mkdir -p -- " .. shq(dir) .. " 2>/dev/null") then   -- "--": "-x" is a name
     return nil, errors.new { code = "io", message = "cannot create the directory " .. dir }
   end
   local self = setmetatable({
@@ -154,7 +154,7 @@ function M.open(dir, opts)
   self.lock = lock
   -- temporary files of a killed run (manifest, gallery, downloads: "<name>.part-XXXXXX");
   -- the lock says no one is writing them now
-  os.execute("rm -f -- " .. shq(dir) .. "/*.part-?????? 2>/dev/null")
+  errors.execute("rm -f -- " .. shq(dir) .. "/*.part-?????? 2>/dev/null")
   local ok, err = self:_load()
   if not ok then return nil, err end
   local f, e = io.open(self.journal_path, "a")
