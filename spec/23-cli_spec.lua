@@ -238,6 +238,17 @@ describe("seedream command", function()
     expiring:stop()
   end)
 
+  it("exits 130 when interrupted (Ctrl-C raises 'interrupted!' in the script)", function()
+    local dir, script = tmpdir(), os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[error("interrupted!", 0)]])
+    f:close()
+    local code = seedream({ "run", "--out", dir, script }, env)
+    assert.are.equal(130, code)
+    os.remove(script)
+    os.execute("rm -rf " .. q(dir))
+  end)
+
   it("exits 1 when generation fails (no API key)", function()
     local dir = tmpdir()
     local code, _, err = seedream({ "generate", "keyless", "--out", dir },

@@ -7,7 +7,7 @@
 local M = {}
 local errors = require "seedream.error"
 
-M.EXIT = { ok = 0, failure = 1, usage = 2, budget = 3 }
+M.EXIT = { ok = 0, failure = 1, usage = 2, budget = 3, interrupted = 130 }
 local EXIT = M.EXIT
 
 local COMMON = [[
@@ -36,7 +36,7 @@ commands:
 
 environment: RUNWARE_API_KEY (the API key), RUNWARE_API_URL (the endpoint)
 exit codes: 0 ok, 1 failure (generation, validation, I/O), 2 usage error,
-            3 refused by --budget (nothing sent)]],
+            3 refused by --budget (nothing sent), 130 interrupted (Ctrl-C)]],
   generate = [[
 usage: seedream generate "prompt" [options]
   --size WxH      image size (default 2048x2048), e.g. 2304x1728, 2848x1600, 3072x3072
@@ -71,6 +71,13 @@ $RUNWARE_API_KEY.]],
 }
 
 local function say(out, ...) out:write(...) out:write("\n") end
+
+-- The exit code of a run that raised: 130 for Ctrl-C (as a shell reports SIGINT), else 1.
+-- (The message may carry a traceback after its first line.)
+local function failed(err)
+  if tostring(err):match("^[^\n]*"):sub(-12) == "interrupted!" then return EXIT.interrupted end
+  return EXIT.failure
+end
 local function usage_error(cmd, msg)
   io.stderr:write("seedream", cmd and (" " .. cmd) or "", ": ", msg, "\n",
                   "try 'seedream ", cmd and (cmd .. " ") or "", "--help'\n")
@@ -203,7 +210,7 @@ end
 
 local function code_of(err)
   if type(err) == "table" and err.code == "budget" then return EXIT.budget end
-  return EXIT.failure
+  return failed(err)
 end
 
 -- ---- generate ----
@@ -274,7 +281,7 @@ function M.generate(argv)
   end)
   print_files(run, progress, mode_of(opts))
   client:close()
-  if not rok then io.stderr:write("seedream: ", tostring(rerr), "\n") return EXIT.failure end
+  if not rok then io.stderr:write("seedream: ", tostring(rerr), "\n") return failed(rerr) end
   if not images then
     io.stderr:write(tostring(err), "\n")
     return code_of(err)
@@ -313,7 +320,7 @@ function M.run(argv)
   end)
   print_files(run, progress, mode_of(opts))
   client:close()
-  if not rok then io.stderr:write("seedream run: ", tostring(rerr), "\n") return EXIT.failure end
+  if not rok then io.stderr:write("seedream run: ", tostring(rerr), "\n") return failed(rerr) end
   if not results[1] then
     io.stderr:write("seedream run: ", tostring(results[2]), "\n")
     return code_of(results[2])
