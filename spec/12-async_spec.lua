@@ -187,15 +187,30 @@ describe("async delivery", function()
     c:close()
   end)
 
+  it("a batched submit is stopped when its tasks time out: nothing is sent for them after", function()
+    local c = emu:client { retries = 3 }
+    emu:fault { kind = "slow", ms = 5000 }                   -- the submit's answer is late
+    local t = assert(c:submit(h.req { deliveryMethod = "async" }, { timeout = 0.3 }))
+    local _, err = t:wait()
+    assert.are.equal("timeout", err.code)
+    local before = emu:stats().requests
+    assert.are.equal(0, c.http:perform(0))                    -- no transfer left running
+    core.sleep(0.6)
+    c:step(0)
+    assert.are.equal(before, emu:stats().requests)
+    c:close()
+  end)
+
   it("a stalled poll does not hold up polling: it has its own short timeout", function()
-    local c = emu:client { poll = { first = 0.05, min = 0.05, max = 0.1, timeout = 0.5 } }
+    -- by default a poll waits at most the client's timeout (here 1 s; the task's own is 60 s)
+    local c = emu:client { timeout = 1, poll = { first = 0.05, min = 0.05, max = 0.1 } }
     local t = assert(c:submit(h.req { deliveryMethod = "async" }, { timeout = 60 }))
     while t.status ~= "processing" do c:step(0.01) end
     emu:fault { kind = "slow", ms = 600000 }               -- the next poll is never answered
     local t0 = core.now()
     local images = assert(t:wait())
     assert.are.equal(1, #images)
-    assert.truthy(core.now() - t0 < 20, "polled again after the stalled one timed out")
+    assert.truthy(core.now() - t0 < 8, "polled again after the stalled one timed out")
     c:close()
   end)
 

@@ -64,8 +64,9 @@ end
 -- real API), `timeout` (seconds a task may take, default 300), `connect_timeout` (10),
 -- `retries` (3), `backoff` (0.5 s), `max_in_flight` (16), `delivery` ("sync"|"async": the
 -- deliveryMethod used when a request does not say), `poll` ({ first = 1, min = 0.5,
--- factor = 1.5, max = 10, timeout = 30 } seconds; timeout bounds one poll request, default
--- the larger of 30 and 3 x max), `on_image(img, task)`, `on_error(msg)`,
+-- factor = 1.5, max = 10, timeout } seconds; timeout bounds one poll request: by default
+-- max(10, max), or max(60, 3 x max) when its answer carries images inline, and never more
+-- than the client's timeout), `on_image(img, task)`, `on_error(msg)`,
 -- `budget` (USD: forces includeCost and refuses tasks that could exceed it, code `budget`),
 -- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing),
 -- `journal` (an object with lookup(key) / submitted(task) / finished(task), see
@@ -88,7 +89,7 @@ function M.new(o)
     on_image = opt(o, "on_image", "function", nil),
     on_error = opt(o, "on_error", "function", nil),
     poll = { first = poll.first or 1.0, min = poll.min or 0.5, factor = poll.factor or 1.5,
-             max = poll.max or 10.0, timeout = poll.timeout or math.max(30, 3 * (poll.max or 10)) },
+             max = poll.max or 10.0, timeout = poll.timeout },
     queue = {}, qhead = 1, qtail = 0,
     inflight = 0,            -- tasks sent and not finished (bounded by max_in_flight)
     active = {}, n_active = 0, -- every unfinished task
@@ -450,7 +451,9 @@ function Client:_send_batch(tasks, body, timeout)
   end
   if not id then return end
   self.counters.submit_requests = self.counters.submit_requests + 1
-  self.requests[id] = { batch = tasks }
+  local rq = { batch = tasks, id = id, live = #tasks }
+  for _, task in ipairs(tasks) do task.batch_rq = rq end
+  self.requests[id] = rq
 end
 
 -- Sends queued tasks while slots are free, and the batched poll when it is due.
@@ -486,7 +489,10 @@ function Client:_dispatch(t)
   if list then
     -- a poll has its own short timeout and no retries: the next cycle is its retry, and a
     -- stalled one must not hold up the polling of every task
-    local id = self.http:post(self.url, secrets[self], body, self.poll.timeout, 0, inline,
+    local p = self.poll
+    local timeout = p.timeout or (inline and math.max(60, 3 * p.max) or math.max(10, p.max))
+    if timeout > self.timeout then timeout = self.timeout end
+    local id = self.http:post(self.url, secrets[self], body, timeout, 0, inline,
                               not inline and URL_ANSWER_MAX or nil)
     if id then self:_poll_sent(id, list) end
   end
@@ -495,6 +501,7 @@ end
 -- The answer to a task's own POST (sync result, async acknowledgement or an error).
 function Client:_on_submit(task, done, r)
   task.http_id = nil
+  task.batch_rq = nil
   if task.status ~= "sent" then return end
   r = r or protocol.parse(done, secrets[self])
   local items = r.items[task.taskUUID]
@@ -563,6 +570,17 @@ function Client:_cancel(task)
     self.requests[task.http_id] = nil
     self.http:cancel(task.http_id)
     task.http_id = nil
+  end
+  local rq = task.batch_rq
+  if rq then
+    -- a POST shared with other tasks: stopped once none of them waits for it (left running,
+    -- its retries would send a task that has already failed, and the server charge it)
+    task.batch_rq = nil
+    rq.live = rq.live - 1
+    if rq.live == 0 and self.requests[rq.id] == rq then
+      self.requests[rq.id] = nil
+      self.http:cancel(rq.id)
+    end
   end
 end
 
