@@ -249,6 +249,21 @@ describe("seedream command", function()
     os.execute("rm -rf " .. q(dir))
   end)
 
+  it("exits 130 when Ctrl-C stops a shell command while the run directory is opened", function()
+    local bin = h.tmpdir()
+    local f = assert(io.open(bin .. "/mkdir", "w"))
+    f:write("#!/bin/sh\nkill -INT $$\n")                   -- as a terminal's Ctrl-C would
+    f:close()
+    os.execute("chmod +x " .. q(bin .. "/mkdir"))
+    local e = {}
+    for k, v in pairs(env) do e[k] = v end
+    e.PATH = bin .. ":" .. os.getenv("PATH")
+    local code, _, err = seedream({ "generate", "never", "--out", bin .. "/out" }, e)
+    assert.are.equal(130, code, err)
+    assert.matches("interrupted", err)
+    os.execute("rm -rf " .. q(bin))
+  end)
+
   it("exits 1 when generation fails (no API key)", function()
     local dir = tmpdir()
     local code, _, err = seedream({ "generate", "keyless", "--out", dir },

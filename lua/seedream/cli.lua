@@ -456,7 +456,15 @@ function M.main(argv, script)
   local fn = ({ generate = M.generate, run = M.run, validate = M.validate,
                 emulator = M.emulator })[cmd]
   if not fn then return usage_error(nil, "unknown command '" .. tostring(cmd) .. "'") end
-  return fn(argv, script)
+  -- a Ctrl-C outside a run's own guard (opening its directory, the last lines) ends the
+  -- command the same way: a line and 130, not a traceback
+  local ok, code = pcall(fn, argv, script)
+  if ok then return code end
+  if failed(code) == EXIT.interrupted then
+    io.stderr:write("seedream ", cmd, ": interrupted\n")
+    return EXIT.interrupted
+  end
+  error(code, 0)
 end
 
 return M

@@ -127,10 +127,13 @@ end
 
 --- os.execute(cmd), except that a Ctrl-C that stopped the command stops the caller too:
 -- system() ignores SIGINT in this process while the shell runs, so only the shell dies,
--- and without this the interrupt would be lost.
+-- and without this the interrupt would be lost. (A shell whose command died of SIGINT
+-- exits 130; none of the library's commands exits 130 on its own.)
 function M.execute(cmd)
   local ok, how, code = os.execute(cmd)
-  if how == "signal" and (code == 2 or code == 3) then error("interrupted!", 0) end
+  if (how == "signal" and (code == 2 or code == 3)) or (how == "exit" and code == 130) then
+    error("interrupted!", 0)
+  end
   return ok, how, code
 end
 
