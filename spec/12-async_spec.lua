@@ -201,9 +201,23 @@ describe("async delivery", function()
     c:close()
   end)
 
+  it("a batched submit of which one task ends is sent again for the others only", function()
+    local c = emu:client { retries = 3, backoff = 0.3 }
+    emu:fault { kind = "status", status = 503 }              -- the shared POST must be retried
+    local a = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "a" }))
+    local b = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "b" }))
+    c:step(0)                                                -- both go in one POST
+    a:cancel()                                               -- before the retry
+    local before = emu:stats()
+    assert.are.equal(1, #assert(b:wait(10)))
+    local after = emu:stats()
+    assert.are.equal(1, after.tasks_charged - before.tasks_charged)   -- b only
+    assert.are.equal("cancelled", a.status)
+    c:close()
+  end)
+
   it("a stalled poll does not hold up polling: it has its own short timeout", function()
-    -- by default a poll waits at most the client's timeout (here 1 s; the task's own is 60 s)
-    local c = emu:client { timeout = 1, poll = { first = 0.05, min = 0.05, max = 0.1 } }
+    local c = emu:client { poll = { first = 0.05, min = 0.05, max = 0.1, timeout = 0.5 } }
     local t = assert(c:submit(h.req { deliveryMethod = "async" }, { timeout = 60 }))
     while t.status ~= "processing" do c:step(0.01) end
     emu:fault { kind = "slow", ms = 600000 }               -- the next poll is never answered

@@ -66,8 +66,8 @@ end
 -- `retries` (3), `backoff` (0.5 s), `max_in_flight` (16), `delivery` ("sync"|"async": the
 -- deliveryMethod used when a request does not say), `poll` ({ first = 1, min = 0.5,
 -- factor = 1.5, max = 10, timeout } seconds; timeout bounds one poll request: by default
--- max(10, max), or max(60, 3 x max) when its answer carries images inline, and never more
--- than the client's timeout), `on_image(img, task)`, `on_error(msg)`,
+-- max(20, 2 x max), or max(60, 3 x max) when its answer carries images inline, and never
+-- past the last deadline of the tasks it polls), `on_image(img, task)`, `on_error(msg)`,
 -- `budget` (USD: forces includeCost and refuses tasks that could exceed it, code `budget`),
 -- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing),
 -- `journal` (an object with lookup(key) / submitted(task) / finished(task), see
@@ -376,7 +376,7 @@ function Client:_send_batch(tasks, body, timeout)
   end
   if not id then return end
   self.counters.submit_requests = self.counters.submit_requests + 1
-  local rq = { batch = tasks, id = id, live = #tasks }
+  local rq = { batch = tasks, id = id }
   for _, task in ipairs(tasks) do task.batch_rq = rq end
   self.requests[id] = rq
 end
@@ -415,8 +415,11 @@ function Client:_dispatch(t)
     -- a poll has its own short timeout and no retries: the next cycle is its retry, and a
     -- stalled one must not hold up the polling of every task
     local p = self.poll
-    local timeout = p.timeout or (inline and math.max(60, 3 * p.max) or math.max(10, p.max))
-    if timeout > self.timeout then timeout = self.timeout end
+    local timeout = p.timeout or (inline and math.max(60, 3 * p.max) or math.max(20, 2 * p.max))
+    -- nobody waits for it past the last deadline of the tasks it asks about
+    local last = 0
+    for _, task in ipairs(list) do if task.deadline > last then last = task.deadline end end
+    if last - t < timeout then timeout = math.max(last - t, 0.001) end
     local id = self.http:post(self.url, secrets[self], body, timeout, 0, inline,
                               not inline and URL_ANSWER_MAX or nil)
     if id then self:_poll_sent(id, list) end
@@ -490,6 +493,18 @@ function Client:_on_finish(task)
   if self.journal then self.journal:finished(task) end
 end
 
+-- A task sent (or polled) that must go again, same taskUUID: back in the queue, its slot
+-- given back.
+function Client:_requeue(task)
+  if task.counted then
+    task.counted = false
+    self.inflight = self.inflight - 1
+  end
+  task.status = "queued"
+  self.qtail = self.qtail + 1
+  self.queue[self.qtail] = task
+end
+
 function Client:_cancel(task)
   if task.http_id then
     self.requests[task.http_id] = nil
@@ -498,13 +513,19 @@ function Client:_cancel(task)
   end
   local rq = task.batch_rq
   if rq then
-    -- a POST shared with other tasks: stopped once none of them waits for it (left running,
-    -- its retries would send a task that has already failed, and the server charge it)
+    -- a POST shared with other tasks: stopped (left running, its retries would send this
+    -- task, which has ended, and the server charge it); the others go again without it,
+    -- same taskUUIDs (one the server already has answers conflictTaskUUID: polled)
     task.batch_rq = nil
-    rq.live = rq.live - 1
-    if rq.live == 0 and self.requests[rq.id] == rq then
+    if self.requests[rq.id] == rq then
       self.requests[rq.id] = nil
       self.http:cancel(rq.id)
+      for _, other in ipairs(rq.batch) do
+        if other.batch_rq == rq then
+          other.batch_rq = nil
+          self:_requeue(other)
+        end
+      end
     end
   end
 end

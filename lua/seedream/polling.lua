@@ -109,11 +109,7 @@ function Client:_poll_continue(stop_at)
           -- (if it did arrive after all, conflictTaskUUID turns this back into polling)
           task.adopted = false
           self:_stop_polling(task)
-          task.counted = false
-          self.inflight = self.inflight - 1
-          task.status = "queued"
-          self.qtail = self.qtail + 1
-          self.queue[self.qtail] = task
+          self:_requeue(task)
           progress = true
         elseif err then
           task:_finish(err)
