@@ -5,7 +5,7 @@
  * offers it). Nothing here blocks unless asked to: sd_http_perform(h, 0) only does the work
  * that is ready. Transient failures are retried inside the transport with exponential
  * backoff and full jitter, re-sending the very same body (so the same taskUUID): connection
- * errors, HTTP 408, 429 (Retry-After honoured), 500, 502, 503, 504.
+ * errors, HTTP 408, 429 (Retry-After honoured) and every 5xx but 501 and 505.
  *
  * Secrets: the bearer token is set only on the request to its own URL; redirects are never
  * followed for requests that carry it, and it is never copied into an error message. */
@@ -76,12 +76,14 @@ typedef struct sd_http_request {
    * header costs curl a content-decoding setup per transfer, so it is off by default. */
   int gzip;
   /* GET with file_path only: the bytes must be this kind of image (SD_IMG_UNKNOWN: any).
-   * Checked before the rename, so a wrong answer never replaces a file already there: the
-   * transfer ends SD_EPROTOCOL and the temporary file is removed. */
+   * Checked before the rename, so a wrong answer never replaces a file already there; the
+   * file must also end whole (sd_file_whole). A wrong or cut-short body is fetched again
+   * while retries last; then the transfer ends SD_EPROTOCOL and the temporary file is
+   * removed. */
   sd_image_kind expect;
   /* In-memory answers: the most bytes accepted (0: 1 GiB). Past it the transfer ends
-   * SD_EPROTOCOL: an answer far larger than the request can produce is broken or hostile,
-   * and is not held in memory. */
+   * SD_EPROTOCOL (SD_EIO at the 1 GiB default): an answer far larger than the request can
+   * produce is broken or hostile, and is not held in memory. */
   size_t max_body;
 } sd_http_request;
 

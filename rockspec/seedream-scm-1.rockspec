@@ -14,7 +14,8 @@ description = {
   detailed = [[
 A small C core (libcurl multi transport, full request validation, UUID v4, base64) with a
 Lua 5.4 module: non-blocking steps for game loops, coroutine-friendly waits, batched
-polling, and a local Runware-compatible emulator for tests and demos.]],
+polling. (A local Runware-compatible emulator for tests and demos comes with `make`, not
+with the rock.)]],
   license = "MIT",
 }
 dependencies = {

@@ -1,6 +1,7 @@
 --- The `seedream` command: generate, run, validate, emulator. `main(argv)` returns the exit
 -- code: 0 ok, 1 failure (a task failed, a request is invalid, I/O, no API key, script
--- error), 2 usage error, 3 refused by --budget (nothing was sent for that task).
+-- error), 2 usage error, 3 refused by --budget (nothing was sent for that task), 130
+-- interrupted (Ctrl-C).
 -- The API key comes from RUNWARE_API_KEY only (never a flag: flags show in `ps`) and is
 -- never printed; the API URL from --url or RUNWARE_API_URL.
 -- @module seedream.cli
@@ -15,7 +16,8 @@ local COMMON = [[
                   generate: default out/<date-time>, run: out/<script name>);
                   running again with the same DIR resumes: finished tasks are reused,
                   nothing is paid twice
-  --budget USD    refuse any task that could take the total over USD (exit 3)
+  --budget USD    refuse any task that could take the total over USD (exit 3); steps
+                  reused from an earlier run in the same --out count at what they cost
   --dry-run       validate and plan: nothing is sent, the manifest lists planned tasks
   --timeout S     seconds a task may take (default 300)
   --url URL       API endpoint (default $RUNWARE_API_URL, else the real API)
@@ -55,13 +57,14 @@ wired to a run directory (default out/<script name>). The script gets (client, r
 as `...`, and the same names as globals: `client`, `run`, `args` (args[0] is the script
 path; `arg` too), plus `seedream`. Options must come before the script.
 The exit code is 1 if the script raises an error or returns false / nil, err (3 if that
-error is a budget refusal), the integer it returns if it returns one, else 0.
+error is a budget refusal, 130 if it was interrupted by Ctrl-C), the integer it returns if
+it returns one, else 0.
 ]] .. COMMON,
   validate = [[
 usage: seedream validate request.json
 Checks a request (a JSON object, or an array of task objects) against the schema without
 sending anything. Prints OK, or the error with the path of the offending field.
-Exit 0 valid, 1 invalid (or unreadable), 2 usage error.]],
+Exit 0 valid, 1 invalid (or unreadable, or an empty list), 2 usage error.]],
   emulator = [[
 usage: seedream emulator [--port N] [--api-key K] [emulator flags...]
 Starts the local Runware-compatible emulator (seedream-emulator, found next to this
@@ -190,7 +193,8 @@ local function losses(run)
   end
   if #parts == 0 then return nil end
   return "seedream: " .. table.concat(parts, ", ") .. " in " .. run.dir ..
-         " (see manifest.json; running the same command again fetches what is missing)"
+         " (see manifest.json; running it again with --out " .. run.dir
+         .. " fetches what is missing)"
 end
 
 local function print_files(run, progress, mode)

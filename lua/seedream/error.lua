@@ -150,7 +150,8 @@ end
 
 --- True when a task failed without learning whether the server made it (no answer in
 -- time, a broken connection, a 5xx, a body it could not read or hold): it may be charged,
--- so it is polled rather than sent again, and a budget counts it. An error the server gave
+-- so it is polled (by the next run of a run directory) rather than sent again, and a budget
+-- counts it. An error the server gave
 -- about the task itself (its own code, a 4xx) says the task was not made.
 function M.outcome_unknown(err)
   if type(err) ~= "table" then return false end

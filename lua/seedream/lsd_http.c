@@ -123,7 +123,8 @@ static int start(lua_State *L, lsd_http *u, sd_http_request *r) {
 }
 
 /* http:post(url, bearer|nil, body [, timeout_s [, retries [, gzip [, max_body]]]]) -> id | nil, err
- * max_body: the most bytes of answer taken (default 1 GiB; beyond it: bad_response)
+ * max_body: the most bytes of answer taken (default 1 GiB; beyond it: bad_response, or io
+ *           at the default; the client passes 64 MB for answers without inline images)
  * gzip: ask for a gzip-encoded answer (for answers carrying images inline)
  * body: a string (copied) or a seedream.Body (handed over: usable once). */
 static int http_post(lua_State *L) {

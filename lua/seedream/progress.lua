@@ -156,8 +156,8 @@ end
 
 -- The run's totals. A summary walks every task of the run, and a run has several events
 -- per task (recomputed on each, 8,000 tasks took a minute): it is recomputed once the time
--- since the last one is ten times what that one took (exact for small runs, at most 10%
--- of the time for large ones), and at least every 0.2 s.
+-- since the last one is min(0.2 s, ten times what that one took): exact for small runs, at
+-- most 0.2 s old for large ones.
 local SUMMARY_EVERY = 0.2
 
 function P:_summary(run, now)

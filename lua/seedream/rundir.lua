@@ -304,7 +304,7 @@ function Run:_matchable(u)
 end
 
 --- Journal: the record of the next unclaimed journaled task with this request key:
--- `{status="done", taskUUID, images}` (replayed) or `{status="submitted", taskUUID}` (to
+-- `{status="done", taskUUID, images, webhook}` (replayed) or `{status="submitted", taskUUID}` (to
 -- poll: sent by an earlier run that did not see it finish, or failed without learning
 -- whether the server made it).
 function Run:lookup(k)
@@ -499,7 +499,9 @@ function Run:client(opts)
   return c
 end
 
--- Images an earlier run paid for but did not save (killed while downloading): fetch them.
+-- Images an earlier run paid for but did not save (killed while downloading, a file left
+-- empty or cut short, an inline image that could not be written): fetch them; inline ones
+-- by a task that only polls (never sent again, not counted again).
 function Run:_repair(c)
   for _, u in ipairs(self.order) do
     local rec = self.tasks[u]
