@@ -216,6 +216,22 @@ describe("async delivery", function()
     c:close()
   end)
 
+  it("a task sent again goes before tasks submitted after it; close leaves nothing queued", function()
+    local c = emu:client { max_in_flight = 2 }
+    emu:fault { kind = "slow", ms = 1000 }
+    local a = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "a" }))
+    local b = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "b" }))
+    c:step(0)                                                -- a and b in one slow POST
+    local later = {}
+    for i = 1, 3 do later[i] = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "o" .. i })) end
+    a:cancel()
+    c:step(0)
+    assert.are.equal("sent", b.status)                       -- b took the free slot first
+    assert.are.equal("queued", later[2].status)
+    c:close()
+    assert.are.equal(0, c:stats().queued)
+  end)
+
   it("a stalled poll does not hold up polling: it has its own short timeout", function()
     local c = emu:client { poll = { first = 0.05, min = 0.05, max = 0.1, timeout = 0.5 } }
     local t = assert(c:submit(h.req { deliveryMethod = "async" }, { timeout = 60 }))

@@ -408,6 +408,29 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("a task sent again is journaled (and reported) once", function()
+    local dir = tmpdir()
+    local run = assert(seedream.run_dir(dir))
+    local submitted = 0
+    run:on(function(ev) if ev == "submitted" then submitted = submitted + 1 end end)
+    local c = run:client { api_key = h.KEY, url = emu.url }
+    emu:fault { kind = "slow", ms = 500 }
+    local a = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "a, cancelled" }))
+    local b = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "b, sent again" }))
+    c:step(0)                                  -- one POST for both
+    a:cancel()                                 -- stops it: b goes again
+    assert(b:wait(10))
+    c:close()
+    run:close()
+    assert.are.equal(2, submitted)
+    local lines = 0
+    for line in io.lines(dir .. "/journal.jsonl") do
+      if line:find('"ev":"submitted"', 1, true) then lines = lines + 1 end
+    end
+    assert.are.equal(2, lines)
+    rm(dir)
+  end)
+
   it("finish() then close() report the summary once", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

@@ -462,7 +462,11 @@ function M.main(argv, script)
   if not fn then return usage_error(nil, "unknown command '" .. tostring(cmd) .. "'") end
   -- a Ctrl-C outside a run's own guard (opening its directory, the last lines) ends the
   -- command the same way: a line and 130, not a traceback
-  local ok, code = pcall(fn, argv, script)
+  local ok, code = xpcall(fn, function(e)
+    -- an interrupt as it is; any other error keeps the stack where it was raised
+    if type(e) ~= "string" or failed(e) == EXIT.interrupted then return e end
+    return debug.traceback(e, 2)
+  end, argv, script)
   if ok then return code end
   if failed(code) == EXIT.interrupted then
     io.stderr:write("seedream ", cmd, ": interrupted\n")

@@ -330,9 +330,10 @@ local BATCH, BATCH_BYTES = 64, 65536
 -- Journals a task (written and fsynced) before it is sent, so that a run killed now can
 -- still find it; the error when that failed: the task must then not go.
 function Client:_journal_submitted(task)
-  if not self.journal then return nil end
+  if not self.journal or task.journaled then return nil end   -- a resend: journaled already
   local ok, err = self.journal:submitted(task)
   if ok == false then return errors.new { code = "io", message = tostring(err) } end
+  task.journaled = true
 end
 
 -- One task in its own POST (sync tasks, large bodies).
@@ -419,10 +420,12 @@ function Client:_dispatch(t)
     -- nobody waits for it past the last deadline of the tasks it asks about
     local last = 0
     for _, task in ipairs(list) do if task.deadline > last then last = task.deadline end end
-    if last - t < timeout then timeout = math.max(last - t, 0.001) end
-    local id = self.http:post(self.url, secrets[self], body, timeout, 0, inline,
-                              not inline and URL_ANSWER_MAX or nil)
-    if id then self:_poll_sent(id, list) end
+    if last - t < timeout then timeout = last - t end
+    if timeout >= 0.001 then              -- else all of them time out in this step anyway
+      local id = self.http:post(self.url, secrets[self], body, timeout, 0, inline,
+                                not inline and URL_ANSWER_MAX or nil)
+      if id then self:_poll_sent(id, list) end
+    end
   end
 end
 
@@ -493,16 +496,16 @@ function Client:_on_finish(task)
   if self.journal then self.journal:finished(task) end
 end
 
--- A task sent (or polled) that must go again, same taskUUID: back in the queue, its slot
--- given back.
+-- A task sent (or polled) that must go again, same taskUUID: back at the head of the queue
+-- (its clock is running: tasks submitted after it must not go first), its slot given back.
 function Client:_requeue(task)
   if task.counted then
     task.counted = false
     self.inflight = self.inflight - 1
   end
   task.status = "queued"
-  self.qtail = self.qtail + 1
-  self.queue[self.qtail] = task
+  self.qhead = self.qhead - 1
+  self.queue[self.qhead] = task
 end
 
 function Client:_cancel(task)
@@ -520,10 +523,11 @@ function Client:_cancel(task)
     if self.requests[rq.id] == rq then
       self.requests[rq.id] = nil
       self.http:cancel(rq.id)
-      for _, other in ipairs(rq.batch) do
+      for i = #rq.batch, 1, -1 do          -- in reverse: the head of the queue keeps their order
+        local other = rq.batch[i]
         if other.batch_rq == rq then
           other.batch_rq = nil
-          self:_requeue(other)
+          if not self.closed then self:_requeue(other) end
         end
       end
     end
@@ -771,6 +775,7 @@ function Client:close()
   for _, what in pairs(self.requests) do
     if what.url then what:cancel() end
   end
+  self.queue, self.qhead, self.qtail = {}, 1, 0       -- all cancelled: nothing waits to go
   self.poll_rest, self.backlog = nil, false
   clients[self] = nil
   -- closed from a callback: the step running it still holds the transport, and lets it go
