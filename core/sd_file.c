@@ -207,6 +207,18 @@ int sd_file_whole(const char *path, sd_image_kind kind) {
   return ok;
 }
 
+int sd_file_is_whole_image(const char *path) {
+  unsigned char head[32];
+  int w, h;
+  size_t n = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  sd_image_kind k = sd_image_sniff(head, n, &w, &h);
+  return k != SD_IMG_UNKNOWN && sd_file_whole(path, k);
+}
+
 sd_code sd_file_lock(const char *path, int *fd, sd_error *err) {
   int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (f < 0) return sd_error_set(err, SD_EIO, NULL, "cannot open %s: %s", path, strerror(errno));

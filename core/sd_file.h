@@ -33,6 +33,10 @@ sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, lon
  * connection closed) fails this. 1 for SD_IMG_UNKNOWN; 0 when the file cannot be read. */
 int sd_file_whole(const char *path, sd_image_kind kind);
 
+/* Whether the file at path is a known kind of image (from its first bytes) and whole as
+ * sd_file_whole says: reads a few bytes at each end, not the whole header. */
+int sd_file_is_whole_image(const char *path);
+
 /* An exclusive advisory lock (flock) on path, created if needed, for one process at a
  * time on a directory. On success *fd holds it until close(*fd) (or the process ends) and
  * the file holds this process's id. SD_EIO with the holder's pid in the message when

@@ -55,11 +55,14 @@ describe("errors from the server", function()
 
   it("a server that is down is a network error after the retries", function()
     local c = assert(seedream.client { api_key = "k", url = "http://127.0.0.1:9/v1", retries = 1,
-                                       backoff = 0.01 })
+                                       backoff = 0.01, budget = 1 })
     local images, err = c:generate(h.req())
     assert.is_nil(images)
     assert.are.equal("network", err.code)
     assert.is_true(err.retryable)
+    assert.is_false(err.sent)                    -- refused: the request never left
+    assert.is_false(require("seedream.error").outcome_unknown(err))
+    assert.are.equal(0, c:cost().estimated)      -- so nothing may have been charged
     assert.are.equal(2, c:stats().http_retries + 1)
     c:close()
   end)

@@ -10,6 +10,14 @@ local tmpdir, read, rm = h.tmpname, h.read, h.rmdir
 local SPEC_DIR = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
 
 local function exists(path) return read(path) ~= nil end
+-- A run directory at dir and a client of it talking to emulator emu (extra client options
+-- in opts).
+local function open_run(dir, emu, opts)
+  local run = assert(seedream.run_dir(dir))
+  local o = { api_key = h.KEY, url = emu.url }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return run, run:client(o)
+end
 local function manifest(dir) return assert(json.decode(assert(read(dir .. "/manifest.json")))) end
 local function journal(dir)
   local events = {}
@@ -54,8 +62,7 @@ describe("run directories", function()
 
   it("saves every image and writes a manifest with prompts, parameters and parents", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     local data = "data:image/png;base64," .. h.PNG16
     local frames, refined = story(run, c, 3, { references = { data } })
     local m = manifest(dir)
@@ -99,8 +106,7 @@ describe("run directories", function()
 
   it("journals each task as submitted before it is sent, then finished", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     story(run, c, 2)
     local ev = journal(dir)
     assert.are.equal(6, #ev)
@@ -123,8 +129,7 @@ describe("run directories", function()
 
   it("resumes a finished run without sending anything", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     local frames, refined = story(run, c, 3)
     c:close()
     local before = emu:stats()
@@ -150,8 +155,7 @@ describe("run directories", function()
   it("the n-th identical request of a run is matched with the n-th one journaled", function()
     local dir = tmpdir()
     local function go()
-      local run = assert(seedream.run_dir(dir))
-      local c = run:client { api_key = h.KEY, url = emu.url }
+      local run, c = open_run(dir, emu)
       local a = assert(c:generate(h.req { positivePrompt = "twice" }))
       local b = assert(c:generate(h.req { positivePrompt = "twice" }))
       run:close()
@@ -228,8 +232,7 @@ describe("run directories", function()
 
   it("sends again a task the server refused with its own error", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url, retries = 0 }
+    local run, c = open_run(dir, emu, { retries = 0 })
     emu:fault { kind = "task_error", count = 1 }
     local images, err = c:generate(h.req { positivePrompt = "refused once" })
     assert.is_nil(images)
@@ -247,8 +250,7 @@ describe("run directories", function()
 
   it("two tasks whose images share an imageUUID each get their own file", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     local made = { assert(c:generate(h.req { positivePrompt = "one" }))[1],
                    assert(c:generate(h.req { positivePrompt = "two" }))[1] }
     -- as a server reusing an imageUUID across tasks would report them
@@ -287,8 +289,7 @@ describe("run directories", function()
 
   it("keeps no download job once its image is saved (a run may stay open for hours)", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     for i = 1, 3 do assert(c:generate(h.req { positivePrompt = "kept " .. i })) end
     local t0 = core.now()
     while next(run.saving) and core.now() - t0 < 5 do c:step(0.02) end
@@ -302,8 +303,7 @@ describe("run directories", function()
 
   it("sends nothing it could not journal first (a full disk), and says so", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     local real = run.jf
     run.jf = { write = function() return nil, "No space left on device" end,
                flush = function() return true end, close = function() return true end }
@@ -323,8 +323,7 @@ describe("run directories", function()
   it("Ctrl-C (lua's 'interrupted!' error) inside a listener stops the run, not just the listener",
      function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     run:on(function(ev) if ev == "finished" then error("interrupted!", 0) end end)
     local ok, err = pcall(c.generate, c, h.req { positivePrompt = "stop me" })
     assert.is_false(ok)
@@ -369,8 +368,7 @@ describe("run directories", function()
 
   it("an empty image file (a power loss before the data reached the disk) is fetched again", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     local req = h.req { positivePrompt = "empty after a crash" }
     local first = assert(c:generate(req))
     run:finish()
@@ -394,8 +392,7 @@ describe("run directories", function()
     local rx = h.receiver()
     local req = h.req { positivePrompt = "to the hook", webhookURL = rx.url .. "/hook" }
     for pass = 1, 2 do
-      local run = assert(seedream.run_dir(dir))
-      local c = run:client { api_key = h.KEY, url = emu.url, budget = 0.05 }
+      local run, c = open_run(dir, emu, { budget = 0.05 })
       local t = assert(c:submit(req))
       assert(t:wait())
       assert.is_true(t.webhook, "pass " .. pass)
@@ -456,8 +453,7 @@ describe("run directories", function()
 
   it("a resumed run counts what earlier runs paid against its budget", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url, budget = 0.1 }
+    local run, c = open_run(dir, emu, { budget = 0.1 })
     assert(c:generate(h.req { positivePrompt = "paid one" }))
     assert(c:generate(h.req { positivePrompt = "paid two" }))
     c:close()
@@ -476,8 +472,7 @@ describe("run directories", function()
 
   it("a journal line cut short by a full disk does not take the next line with it", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     local real = run.jf
     -- the disk fills half-way through one line, then has room again
     run.jf = setmetatable({ write = function(_, ...)
@@ -529,8 +524,7 @@ describe("run directories", function()
 
   it("decodes inline images into files and keeps their data out of the journal", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     local images = assert(c:generate(h.req { outputType = "base64Data", outputFormat = "PNG" }))
     run:finish()
     local path = dir .. "/" .. images[1].taskUUID .. "-1.png"
@@ -542,8 +536,7 @@ describe("run directories", function()
 
   it("a dry run records planned tasks with their estimate and sends nothing", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url, dry_run = true, budget = 5 }
+    local run, c = open_run(dir, emu, { dry_run = true, budget = 5 })
     local before = emu:stats()
     story(run, c, 4)
     assert.are.same(before, emu:stats())
@@ -596,8 +589,7 @@ describe("run directories", function()
 
   it("ignores a journal line cut short by a crash", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
-    local c = run:client { api_key = h.KEY, url = emu.url }
+    local run, c = open_run(dir, emu)
     assert(c:generate(h.req { positivePrompt = "before the crash" }))
     run:finish()
     c:close()

@@ -76,10 +76,8 @@ $RUNWARE_API_KEY.]],
 local function say(out, ...) out:write(...) out:write("\n") end
 
 -- The exit code of a run that raised: 130 for Ctrl-C (as a shell reports SIGINT), else 1.
--- (The message may carry a traceback after its first line.)
 local function failed(err)
-  if tostring(err):match("^[^\n]*"):sub(-12) == "interrupted!" then return EXIT.interrupted end
-  return EXIT.failure
+  return errors.is_interrupt(err) and EXIT.interrupted or EXIT.failure
 end
 local function usage_error(cmd, msg)
   io.stderr:write("seedream", cmd and (" " .. cmd) or "", ": ", msg, "\n",
@@ -464,7 +462,7 @@ function M.main(argv, script)
   -- command the same way: a line and 130, not a traceback
   local ok, code = xpcall(fn, function(e)
     -- an interrupt as it is; any other error keeps the stack where it was raised
-    if type(e) ~= "string" or failed(e) == EXIT.interrupted then return e end
+    if type(e) ~= "string" or errors.is_interrupt(e) then return e end
     return debug.traceback(e, 2)
   end, argv, script)
   if ok then return code end

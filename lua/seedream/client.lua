@@ -238,16 +238,6 @@ local NO_OPTS = {}
 -- each: thousands of tasks fit); past it, it is broken or hostile, not held in memory.
 local URL_ANSWER_MAX = 64 * 1024 * 1024
 
--- A submit's failure after which the server may still have the task: a connection broken
--- after the request was written to it (not one refused, or a TLS handshake that failed),
--- an answer that cannot be read, a 5xx, or a 4xx that may be the API's own answer cut short.
--- (A timeout is the task's own deadline: it ends there.)
-local function unknown_outcome(err)
-  local c = err.code
-  return (c == "network" and err.sent) or c == "bad_response"
-      or (c == "http" and (err.maybe_api or (type(err.status) == "number" and err.status >= 500)))
-end
-
 --- Submits a request and returns its task at once; `nil, err` when the request is invalid
 -- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
 function Client:submit(req, opts)
@@ -284,8 +274,8 @@ function Client:submit(req, opts)
   self.n_active = self.n_active + 1
   self.counters.submitted = self.counters.submitted + 1
   if rec and rec.taskUUID then
-    -- submitted by an earlier run that did not see the answer: poll it, never resend
-    task.taskUUID = rec.taskUUID
+    -- submitted by an earlier run that did not see the answer (its taskUUID, set above):
+    -- poll it, never resend
     self:_arm(task, t)
     return self:_poll_adopted(task)
   end
@@ -445,7 +435,7 @@ function Client:_on_submit(task, done, r)
     return self:_start_polling(task)
   end
   if not items and not r.errors[task.taskUUID] and not task.repolled
-     and (not err or unknown_outcome(err)) then
+     and (not err or (errors.outcome_unknown(err) and err.code ~= "timeout")) then
     -- no word of this task that can be read (the connection broke after the request left,
     -- an answer cut short or garbled, a 2xx that does not name it): it may be made and
     -- charged. Poll it once under its taskUUID; if the server does not know it, it is sent

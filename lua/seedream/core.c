@@ -270,6 +270,7 @@ __attribute__((visibility("default"))) int luaopen_seedream_core(lua_State *L) {
     {"poll", lsd_poll},
     {"write_base64", lsd_write_base64},
     {"sniff", lsd_sniff},
+    {"whole_image", lsd_whole_image},
     {"kind_of", lsd_kind_of},
     {"base64_decode", lsd_base64_decode},
     {"file", lsd_file_new},

@@ -119,10 +119,16 @@ function M.user_level()
   end
 end
 
---- Raises again the interrupt (Ctrl-C) that the standalone `lua` turns into the error
--- "interrupted!": the library's own pcalls (listeners, callbacks) must not swallow it.
+--- True for the error the standalone `lua` makes of a Ctrl-C ("interrupted!", maybe with a
+-- position before it and a traceback after it).
+function M.is_interrupt(e)
+  return type(e) == "string" and e:match("^[^\n]*"):sub(-12) == "interrupted!"
+end
+
+--- Raises again an interrupt (Ctrl-C): the library's own pcalls (listeners, callbacks)
+-- must not swallow it.
 function M.pass_interrupt(e)
-  if type(e) == "string" and e:sub(-12) == "interrupted!" then error(e, 0) end
+  if M.is_interrupt(e) then error(e, 0) end
 end
 
 --- os.execute(cmd), except that a Ctrl-C that stopped the command stops the caller too:
@@ -149,15 +155,18 @@ function M.check_arg(v, n, fname, kind)
 end
 
 --- True when a task failed without learning whether the server made it (no answer in
--- time, a broken connection, a 5xx, a body it could not read or hold): it may be charged,
--- so it is polled (by the next run of a run directory) rather than sent again, and a budget
--- counts it. An error the server gave
--- about the task itself (its own code, a 4xx) says the task was not made.
+-- time, a connection broken after the request was written to it, a 5xx or an empty/JSON
+-- 4xx that is not the API's readable error, a body it could not read or hold): it may be
+-- charged, so it is polled rather than sent again (the client does so once at once, a run
+-- directory's next run too), and a budget counts it. An error the server gave about the
+-- task itself (its own code), or a request that never left (refused, DNS, TLS: `sent` is
+-- false), says the task was not made.
 function M.outcome_unknown(err)
   if type(err) ~= "table" then return false end
   local c = err.code
-  return c == "timeout" or c == "network" or c == "bad_response" or c == "io" or c == "nomem"
-      or (c == "http" and type(err.status) == "number" and err.status >= 500)
+  return c == "timeout" or c == "bad_response" or c == "io" or c == "nomem"
+      or (c == "network" and err.sent ~= false)
+      or (c == "http" and (err.maybe_api or (type(err.status) == "number" and err.status >= 500)))
 end
 
 -- The codes with which the server says it does not know a taskUUID (Runware's SDKs list

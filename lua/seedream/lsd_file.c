@@ -26,8 +26,7 @@ int lsd_write_base64(lua_State *L) {
   return 1;
 }
 
-/* sniff(path) -> kind ("jpg"|"png"|"webp"|false), width, height, size, whole | nil, err
- * (whole: the file ends as a complete image of its kind does, sd_file_whole) */
+/* sniff(path) -> kind ("jpg"|"png"|"webp"|false), width, height, size | nil, err */
 int lsd_sniff(lua_State *L) {
   const char *path = lsd_checkcstring(L, 1);
   sd_image_kind k;
@@ -40,8 +39,14 @@ int lsd_sniff(lua_State *L) {
   lua_pushinteger(L, w);
   lua_pushinteger(L, h);
   lua_pushinteger(L, (lua_Integer)size);
-  lua_pushboolean(L, k != SD_IMG_UNKNOWN && sd_file_whole(path, k));
-  return 5;
+  return 4;
+}
+
+/* whole_image(path) -> true when path is an image of a known kind that ends whole
+ * (sd_file_is_whole_image: a few bytes read, for checking many saved files cheaply) */
+int lsd_whole_image(lua_State *L) {
+  lua_pushboolean(L, sd_file_is_whole_image(lsd_checkcstring(L, 1)));
+  return 1;
 }
 
 /* kind_of(bytes) -> "jpg"|"png"|"webp"|false: what the first bytes say (sd_image_sniff) */

@@ -98,15 +98,17 @@ function Client:_poll_continue(stop_at)
           end
         end
         local err = r.errors[task.taskUUID]
-        if errors.not_found(err) and task.adopted and task.body and type(task.body) ~= "string" then
-          -- a large body is a single-use seedream.Body, which a first send handed over
-          local body, berr = self._body_for(task)
-          task.body = body
-          if not body then err = berr end
+        local resend = errors.not_found(err) and task.adopted and task.body
+        if resend and type(task.body) ~= "string" then
+          -- a large body is a single-use seedream.Body, which a first send handed over:
+          -- made anew (nil, err when it cannot be: then that is the task's error)
+          task.body, err = self._body_for(task)
+          resend = task.body ~= nil
         end
-        if errors.not_found(err) and task.adopted and task.body then
-          -- journaled by a run killed before its POST left: send it now, same taskUUID
-          -- (if it did arrive after all, conflictTaskUUID turns this back into polling)
+        if resend then
+          -- the server never got it (a run killed before its POST left, a send whose
+          -- outcome was unknown): send it now, same taskUUID (if it did arrive after all,
+          -- conflictTaskUUID turns this back into polling)
           task.adopted = false
           self:_stop_polling(task)
           self:_requeue(task)

@@ -41,7 +41,7 @@ function M.parse(done, secret)
                 .. " set SEEDREAM_CA_FILE)"
     end
     return { items = {}, errors = {}, common = errors.new { code = done.code,
-      message = message, retryable = errors.codes[done.code], sent = done.sent or nil } }
+      message = message, retryable = errors.codes[done.code], sent = done.sent == true } }
   end
   local status, body = done.status, done.body or ""
   local out = core.answer(body, ITEM_FIELDS)

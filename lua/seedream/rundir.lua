@@ -39,9 +39,7 @@ local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 -- after a power loss one can be there with no bytes, and a server that cut an image short
 -- without saying so leaves one without its end. Either is fetched again.
 local function has_image(path)
-  if not path then return false end
-  local kind, _, _, size, whole = core.sniff(path)
-  return kind and size > 0 and whole or false
+  return path ~= nil and core.whole_image(path)
 end
 
 -- ---- sanitising requests (no inline image data, no secrets) ----
@@ -273,8 +271,10 @@ function Run:_emit(ev, data)
   if ev == "summary" then self:_write() else self:_touch() end
   for _, fn in ipairs(self.listeners) do
     local ok, e = pcall(fn, ev, data, self)
-    if not ok then errors.pass_interrupt(e) end
-    if not ok then io.stderr:write("seedream: event listener failed: ", tostring(e), "\n") end
+    if not ok then
+      errors.pass_interrupt(e)
+      io.stderr:write("seedream: event listener failed: ", tostring(e), "\n")
+    end
   end
 end
 
@@ -363,8 +363,10 @@ end
 -- the line is journaled, then URL images are downloaded into the directory.
 function Run:finished(task)
   local ok, err = pcall(self._finished, self, task)
-  if not ok then errors.pass_interrupt(err) end
-  if not ok then self:_emit("error", { error = err, task = task }) end
+  if not ok then
+    errors.pass_interrupt(err)
+    self:_emit("error", { error = err, task = task })
+  end
 end
 
 function Run:_path(item)
@@ -417,7 +419,9 @@ function Run:_finished(task)
   rec.status, rec.images, rec.finished = task.status, items, os.time()
   rec.webhook = task.webhook          -- its images went to the webhook, not here
   local e = task.err
-  rec.error = e and { code = e.code, message = e.message, field = e.field, status = e.status } or nil
+  -- sent, maybe_api: what error.outcome_unknown needs to judge it again on resume
+  rec.error = e and { code = e.code, message = e.message, field = e.field, status = e.status,
+                      sent = e.sent, maybe_api = e.maybe_api } or nil
   if rec.adopted and errors.not_found(e) then rec.status = "lost" end
   -- written or not (a full disk), the images are still fetched: they are paid for
   self:_append { ev = "finished", taskUUID = u, key = rec.key, status = rec.status,

@@ -121,8 +121,13 @@ static void test_whole(void) {
   CHECK(sd_file_whole(path, SD_IMG_PNG));
   CHECK_EQ_INT(sd_file_write_atomic(path, buf, 110, NULL), SD_OK);     /* a few bytes after IEND */
   CHECK(sd_file_whole(path, SD_IMG_PNG));
+  CHECK(sd_file_is_whole_image(path));                                  /* the kind from its start */
   CHECK_EQ_INT(sd_file_write_atomic(path, buf, 60, NULL), SD_OK);      /* cut */
   CHECK(!sd_file_whole(path, SD_IMG_PNG));
+  CHECK(!sd_file_is_whole_image(path));
+  CHECK_EQ_INT(sd_file_write_atomic(path, "", 0, NULL), SD_OK);        /* empty: no kind */
+  CHECK(!sd_file_is_whole_image(path));
+  CHECK(!sd_file_is_whole_image("/nonexistent/x.png"));
   /* JPEG: EOI at the end, or a few bytes before it */
   memset(buf, 0x11, sizeof buf);
   buf[0] = 0xFF; buf[1] = 0xD8; buf[98] = 0xFF; buf[99] = 0xD9;
