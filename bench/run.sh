@@ -116,10 +116,10 @@ timed() {
   return $rc
 }
 
-# run_five SUFFIX URL [h2]: benchmark 1's five programs, REPS interleaved runs of each, into
+# run_programs SUFFIX URL [h2]: benchmark 1's programs, REPS interleaved runs of each, into
 # <name>SUFFIX.jsonl. With h2 the floor (raw) multiplexes (PIPEWAIT) like seedream's transport,
 # and raw libcurl with its defaults (a connection per transfer) runs as raw_nomux.
-run_five() {
+run_programs() {
   sfx=$1 url=$2 mode=
   [ "${3:-}" = h2 ] && mode=pipewait
   r=0
@@ -135,6 +135,8 @@ run_five() {
     timed "core_http$sfx.jsonl" "core_http$sfx" "$OUT/core_http" "$url" "$KEY" 1000 16 || return 1
     timed "lua_floor$sfx.jsonl" "lua_floor$sfx" "$LUA" bench/lua_floor.lua "$url" "$KEY" 1000 16 \
       || return 1
+    timed "lua_work$sfx.jsonl" "lua_work$sfx" "$LUA" bench/lua_floor.lua "$url" "$KEY" 1000 16 \
+      work || return 1
     timed "tasks$sfx.jsonl" "seedream$sfx" "$LUA" bench/tasks.lua "$url" "$KEY" 1000 16 || return 1
     r=$((r + 1))
   done
@@ -159,14 +161,14 @@ if want 1; then
     # one untimed pass of each first: the emulator's tables and both programs' files warm
     "$OUT/raw_multi" "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
     "$LUA" bench/tasks.lua "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
-    run_five "" "$EMU_URL" || fail tasks
+    run_programs "" "$EMU_URL" || fail tasks
   else fail tasks; fi
-  # 1b. The same five over HTTPS, for comparison (the real API is TLS): a throwaway
+  # 1b. The same programs over HTTPS, for comparison (the real API is TLS): a throwaway
   # certificate for 127.0.0.1, trusted through SEEDREAM_CA_FILE by every program.
   if make_cert cert && start_emu --tls-cert "$TMP/cert.pem" --tls-key "$TMP/cert-key.pem"; then
     export SEEDREAM_CA_FILE="$TMP/cert.pem"
     "$OUT/raw_multi" "$EMU_URL" "$KEY" 200 16 > /dev/null 2>&1
-    run_five _tls "$EMU_URL" || fail tasks_tls
+    run_programs _tls "$EMU_URL" || fail tasks_tls
     unset SEEDREAM_CA_FILE
   else echo "bench: no openssl or no TLS emulator: section 1b skipped" >&2; fi
   # 1c. HTTP/2 over TLS, the real API's protocol: nghttpx (Debian nghttp2-proxy) in front of a
@@ -191,7 +193,7 @@ if want 1; then
       sleep 0.1; i=$((i + 1))
     done
     if "$OUT/raw_multi" "$H2_URL" "$KEY" 200 16 pipewait > /dev/null 2>&1; then
-      run_five _h2 "$H2_URL" h2 || fail tasks_h2
+      run_programs _h2 "$H2_URL" h2 || fail tasks_h2
     else
       fail tasks_h2
       echo "bench: nghttpx on port $H2_PORT does not answer" >&2
