@@ -136,6 +136,39 @@ describe("async delivery", function()
     c:close()
   end)
 
+  it("a taskUUID given twice is the caller's error, never the other task's images", function()
+    local u = core.uuid()
+    for _, delivery in ipairs { "sync", "async" } do
+      local c = emu:client()
+      local first = assert(c:generate(h.req { taskUUID = u, deliveryMethod = delivery }))
+      assert.are.equal(1, #first)
+      -- a new client (the first one's task is finished): the server answers the conflict
+      local c2 = emu:client()
+      local before = emu:stats()
+      local images, err = c2:generate(h.req { taskUUID = u, deliveryMethod = delivery,
+                                             outputFormat = "PNG" })
+      assert.is_nil(images, delivery)
+      assert.are.equal("conflictTaskUUID", err.code, delivery)
+      assert.are.equal("taskUUID", err.field, delivery)
+      assert.are.equal(0, emu:stats().polls - before.polls, delivery)   -- not adopted
+      c:close(); c2:close()
+      u = core.uuid()
+    end
+    -- in one client, while the first is unfinished: refused before anything is sent
+    local c = emu:client()
+    local a = assert(c:submit(h.req { taskUUID = u, deliveryMethod = "async" }))
+    local b, err = c:submit(h.req { taskUUID = u:upper() })
+    assert.is_nil(b)
+    assert.are.equal("invalid", err.code)
+    assert.are.equal("taskUUID", err.field)
+    assert.matches("already used", err.message)
+    assert(a:wait())
+    -- once it has finished the client lets it go (the server has the last word)
+    local _, err2 = c:generate(h.req { taskUUID = u })
+    assert.are.equal("conflictTaskUUID", err2.code)
+    c:close()
+  end)
+
   it("an async submit whose answer was lost is polled, not submitted again", function()
     local c = emu:client()
     local before = emu:stats()

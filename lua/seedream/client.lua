@@ -94,6 +94,7 @@ function M.new(o)
     queue = {}, qhead = 1, qtail = 0,
     inflight = 0,            -- tasks sent and not finished (bounded by max_in_flight)
     active = {}, n_active = 0, -- every unfinished task
+    given_uuids = {},        -- lower-cased taskUUID -> unfinished task, for those the caller gave
     requests = {},           -- http id -> task, or { poll = {tasks} }
     polling = {}, n_polling = 0,
     poll_busy = false, next_poll = nil, poll_interval = poll.min or 0.5,
@@ -213,6 +214,8 @@ function Client:_resolve(req)
   return copy
 end
 
+local FILE_MT = getmetatable(core.file("."))      -- seedream.file's userdata
+
 -- Names the local file of a reference-image error (`inputs.referenceImages[3] (cat.png)`).
 local function note_file(err, req)
   local i = err.field and tonumber(err.field:match("eferenceImages%[(%d+)%]$"))
@@ -220,7 +223,7 @@ local function note_file(err, req)
   local list = err.field:find("^inputs%.") and type(req.inputs) == "table"
                and req.inputs.referenceImages or req.referenceImages
   local ref = type(list) == "table" and list[i]
-  if type(ref) == "userdata" and ref.path then err.file = ref.path end
+  if getmetatable(ref) == FILE_MT then err.file = ref.path end   -- not cjson.null
   if type(ref) == "string" and #ref < 4096 and not ref:find("^%a[%w+.-]*:") then
     local f = io.open(ref, "rb")       -- a path given as a string: say how to send a file
     if f then
@@ -254,6 +257,13 @@ function Client:submit(req, opts)
     return nil, errors.new { code = "missing_key",
       message = "no API key: pass api_key to seedream.client{} or set RUNWARE_API_KEY" }
   end
+  local given = req.taskUUID and uuid:lower()
+  if given and self.given_uuids[given] then
+    -- the server would answer conflictTaskUUID (or the first task's images) for the second
+    return nil, errors.new { code = "invalid", field = "taskUUID",
+      message = "taskUUID " .. uuid .. " is already used by an unfinished task of this client "
+                .. "(a taskUUID must be unique per task)" }
+  end
   local task = Task.new(self, req, body, uuid, max_images, key, opts)
   local rec = self.journal and self.journal:lookup(key)
   if rec and rec.status == "done" then return self:_replay(task, rec) end
@@ -270,6 +280,10 @@ function Client:submit(req, opts)
   if self.dry_run then return self:_plan(task) end
   local t = now()
   task.deadline = math.huge                  -- armed when it leaves the queue (_arm)
+  if given then
+    task.given_uuid = given
+    self.given_uuids[given] = task
+  end
   self.active[task] = true
   self.n_active = self.n_active + 1
   self.counters.submitted = self.counters.submitted + 1
@@ -431,8 +445,13 @@ function Client:_on_submit(task, done, r)
     if protocol.is_image(item) then task:_add_image(item) end
   end
   if err and err.code == "conflictTaskUUID" then
-    -- the server has this task already (an earlier attempt got through): poll, never resend
-    return self:_start_polling(task)
+    -- the server has this task already: an earlier attempt of ours got through (a retry, a
+    -- resend): poll, never resend
+    if task.resent or (done.attempts or 1) > 1 then return self:_start_polling(task) end
+    -- our first send: the taskUUID is another task's (the caller gave one twice), whose
+    -- images are not this request's
+    err.field = "taskUUID"
+    return task:_finish(err)
   end
   if not items and not r.errors[task.taskUUID] and not task.repolled
      and (not err or (errors.outcome_unknown(err) and err.code ~= "timeout")) then
@@ -476,6 +495,7 @@ function Client:_on_finish(task)
     self.inflight = self.inflight - 1
   end
   if self.n_polling > 0 then self:_stop_polling(task) end
+  if task.given_uuid then self.given_uuids[task.given_uuid] = nil end
   if self.active[task] then
     self.active[task] = nil
     self.n_active = self.n_active - 1
@@ -489,6 +509,7 @@ end
 -- A task sent (or polled) that must go again, same taskUUID: back at the head of the queue
 -- (its clock is running: tasks submitted after it must not go first), its slot given back.
 function Client:_requeue(task)
+  task.resent = true           -- its earlier send may have arrived: a conflict then polls
   if task.counted then
     task.counted = false
     self.inflight = self.inflight - 1
