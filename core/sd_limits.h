@@ -23,6 +23,9 @@
 #define SD_SEQ_MIN 1
 #define SD_SEQ_MAX 15
 #define SD_REFS_PLUS_SEQ_MAX 15
+/* The largest integer a request may carry: 2^53, the last one every JSON reader (doubles)
+ * holds exactly. */
+#define SD_JSON_INT_MAX 9007199254740992.0
 #define SD_COST_PER_IMAGE 0.035        /* USD, from the reference's example responses */
 
 /* Reference image limits (third-party docs, unsettled): sides and aspect ratio. */

@@ -9,6 +9,8 @@
 #include "sd_file.h"
 
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -291,11 +293,21 @@ static const char *sd_image_ref_problem(const char *s, size_t len) {
 
 /* ---- per-field checks ------------------------------------------------------------- */
 
+/* The shortest text that reads back as n (2048.0000001, not %g's 2048). */
+static const char *sd_num_text(char buf[32], double n) {
+  for (int digits = 6; digits <= 17; digits++) {
+    snprintf(buf, 32, "%.*g", digits, n);
+    if (strtod(buf, NULL) == n) break;
+  }
+  return buf;
+}
+
 static sd_code sd_bad(sd_error *err, const char *path, const char *fmt_kind,
                       const sd_value *v) {
+  char num[32];
   if (v->type == SD_NUMBER && !sd_value_is_integer(v))
-    return sd_error_set(err, SD_EINVALID, path, "%s: expected %s, got %g", path, fmt_kind,
-                        v->u.num.n);
+    return sd_error_set(err, SD_EINVALID, path, "%s: expected %s, got %s", path, fmt_kind,
+                        sd_num_text(num, v->u.num.n));
   return sd_error_set(err, SD_EINVALID, path, "%s: expected %s, got %s", path, fmt_kind,
                       sd_type_name(v));
 }
@@ -413,6 +425,9 @@ static sd_code sd_check_field(const sd_value *root, const sd_field *f, const cha
       return sd_error_set(err, SD_EINVALID, path, "%s: is not valid UTF-8 text", path);
     if (n == 0)
       return sd_error_set(err, SD_EINVALID, path, "%s: must not be empty", path);
+    if (memchr(v->u.str.s, '\0', v->u.str.len)) /* the text would end there on the way */
+      return sd_error_set(err, SD_EINVALID, path, "%s: contains a NUL character (U+0000)",
+                          path);
     if (n < f->min || n > f->max)
       return sd_error_set(err, SD_EINVALID, path,
                           "%s: has %ld characters; %lld..%lld allowed", path, n, f->min,
@@ -421,6 +436,12 @@ static sd_code sd_check_field(const sd_value *root, const sd_field *f, const cha
   }
   case SD_K_INTEGER: {
     if (!sd_value_is_integer(v)) return sd_bad(err, path, "an integer", v);
+    if (fabs(v->u.num.n) > SD_JSON_INT_MAX) { /* past 2^53 a JSON reader may round it */
+      char num[32];
+      return sd_error_set(err, SD_EINVALID, path,
+                          "%s: %s is too large to send exactly (integers up to 2^53)", path,
+                          sd_num_text(num, v->u.num.n));
+    }
     long long i = (long long)v->u.num.n;
     if (i < f->min || i > f->max) {
       if (f->max == SD_NOMAX)
@@ -458,9 +479,10 @@ static sd_code sd_check_field(const sd_value *root, const sd_field *f, const cha
     if (!sd_uuid_is_v4(v->u.str.s, v->u.str.len))
       return sd_error_set(err, SD_EINVALID, path, "%s: '%s' is not a UUID v4%s", path,
                           sd_quote(q, sizeof q, v->u.str.s, v->u.str.len),
-                          sd_uuid_is_valid(v->u.str.s, v->u.str.len)
-                              ? " (it is a UUID of another version)"
-                              : "");
+                          !sd_uuid_is_valid(v->u.str.s, v->u.str.len) ? ""
+                          : v->u.str.s[14] != '4' ? " (it is a UUID of another version)"
+                                                  : " (its variant digit, the first of the "
+                                                    "fourth group, must be 8, 9, a or b)");
     return SD_OK;
   }
   }

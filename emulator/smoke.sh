@@ -123,6 +123,10 @@ r=$(post "[$(task "$(uuid)" ',"providerSettings":{"bytedance":{"maxSequentialIma
 check "maxSequentialImages range" "$r" '"parameter":"providerSettings.bytedance.maxSequentialImages"'
 r=$(post "[$(task "$(uuid)" ',"width":1440' | sed 's/"width":2560,//')]")
 check "aspect/pixels via height" "$r" '"code":"invalidParameter"'
+r=$(post "[$(task "$(uuid)" ',"width":480,"height":8160' | sed 's/"width":2560,"height":1440,//')]")
+check "aspect names the longer side" "$r" '"parameter":"height"'
+r=$(post "[$(task "$(uuid)" ',"webhookURL":"http://[]/x"')]")
+check "webhookURL with an empty IPv6 host" "$r" '"parameter":"webhookURL"'
 r=$(post "[{\"taskType\":\"imageInference\",\"taskUUID\":\"not-a-uuid\"}]")
 check "bad taskUUID" "$r" '"parameter":"taskUUID"'
 LONG=$(head -c 2001 /dev/zero | tr '\0' 'a')

@@ -167,7 +167,7 @@ static int url_host(const char *url, const char **host, size_t *hlen)
   const char *e;
   if (*p == '[') {
     e = strchr(p, ']');
-    if (!e) return -1;
+    if (!e || e == p + 1) return -1;     /* "[]": no host */
     e++;
   } else {
     e = p;
@@ -185,7 +185,7 @@ int emu_url_is_http(const char *s)
   size_t n;
   if (url_host(s, &h, &n) != 0) return 0;
   for (const char *q = s; *q; q++)
-    if ((unsigned char)*q <= ' ') return 0;   /* no spaces or control characters */
+    if ((unsigned char)*q <= ' ' || *q == 0x7F) return 0;   /* no spaces or controls */
   return 1;
 }
 

@@ -159,8 +159,8 @@ static int check_size(const cJSON *task, emu_spec *s, emu_err *e)
                        "Invalid dimensions %ldx%ld: total pixels must be between %ld and %ld.",
                        v[0], v[1], (long)SD_MIN_PIXELS, (long)SD_MAX_PIXELS);
   long lo = v[0] < v[1] ? v[0] : v[1], hi = v[0] < v[1] ? v[1] : v[0];
-  if (hi > lo * SD_MAX_ASPECT)
-    return emu_err_set(e, 400, "invalidParameter", "width",
+  if (hi > lo * SD_MAX_ASPECT)       /* names the longer side, as the client does */
+    return emu_err_set(e, 400, "invalidParameter", v[0] >= v[1] ? "width" : "height",
                        "Invalid dimensions %ldx%ld: aspect ratio must be between 1:%d and %d:1.",
                        v[0], v[1], SD_MAX_ASPECT, SD_MAX_ASPECT);
   s->width = (int)v[0];

@@ -24,10 +24,12 @@ end
 --- Client codes with their default retryability, from the C core's one list.
 M.codes = core.codes
 
---- Core paths are 0-based like the wire; Lua users count from 1.
+--- Core paths are 0-based like the wire; Lua users count from 1. referenceImages is the
+-- only list in a request: a key of the caller's own that holds "[3]" stays as it is.
 local function lua_path(field)
   if not field then return nil end
-  return (field:gsub("%[(%d+)%]", function(n) return "[" .. (tonumber(n) + 1) .. "]" end))
+  return (field:gsub("(referenceImages)%[(%d+)%]",
+                     function(k, n) return k .. "[" .. (tonumber(n) + 1) .. "]" end))
 end
 
 --- Makes an error value from a table of fields.

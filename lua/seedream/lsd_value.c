@@ -162,14 +162,15 @@ static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int dep
       lua_Integer i = lua_tointeger(L, idx);
       if (i > LSD_EXACT_INT_MAX || i < -LSD_EXACT_INT_MAX) {
         sd_error_set(err, SD_EINVALID, shown_path(path), "%lld is too large to send exactly "
-                     "(at most 2^53)", (long long)i);
+                     "(integers up to 2^53 in size)", (long long)i);
         return NULL;
       }
       v = sd_value_int((long long)i);
     } else {
       double d = lua_tonumber(L, idx);
       if (!isfinite(d)) {
-        sd_error_set(err, SD_EINVALID, shown_path(path), "must be a finite number");
+        sd_error_set(err, SD_EINVALID, shown_path(path), "must be a finite number, got %s",
+                     d != d ? "nan" : d > 0 ? "inf" : "-inf");
         return NULL;
       }
       v = sd_value_number(d);

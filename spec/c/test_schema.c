@@ -155,6 +155,8 @@ static void test_fixed_fields(void) {
   OK(REQ(",\"taskUUID\":\"F71DC58D-1961-4AA2-AE5C-4F35532F2BAF\""));
   ERR(REQ(",\"taskUUID\":\"6ba7b810-9dad-11d1-80b4-00c04fd430c8\""), "taskUUID",
       "is not a UUID v4 (it is a UUID of another version)");
+  ERR(REQ(",\"taskUUID\":\"f71dc58d-1961-4aa2-ce5c-4f35532f2baf\""), "taskUUID",
+      "(its variant digit, the first of the fourth group, must be 8, 9, a or b)");
   ERR(REQ(",\"taskUUID\":\"task-1\""), "taskUUID", "taskUUID: 'task-1' is not a UUID v4");
   ERR(REQ(",\"taskUUID\":\"\""), "taskUUID", "taskUUID: must not be empty");
   ERR(REQ(",\"taskUUID\":12"), "taskUUID", "expected a string");
