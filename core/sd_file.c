@@ -169,6 +169,10 @@ sd_code sd_file_sniff(const char *path, sd_image_kind *kind, int *w, int *h, lon
   struct stat st;
   FILE *f = fopen(path, "rb");
   if (!f) return sd_error_set(err, SD_EIO, NULL, "cannot open %s: %s", path, strerror(errno));
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen takes one, fread fails */
+    fclose(f);
+    return sd_error_set(err, SD_EIO, NULL, "cannot read %s: it is a directory", path);
+  }
   n = fread(buf, 1, sizeof buf, f);
   if (size) *size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : -1;
   fclose(f);

@@ -489,6 +489,20 @@ static sd_code sd_check_field(const sd_value *root, const sd_field *f, const cha
   return SD_OK;
 }
 
+/* Top-level imageInference parameters of Runware's other models that this one does not take
+ * (its page lists none of them): the caller is told why, not only that the key is unknown. */
+static int sd_other_models_field(const char *key) {
+  static const char *const names[] = {
+    "seed", "negativePrompt", "steps", "CFGScale", "scheduler", "strength", "clipSkip",
+    "lora", "controlNet", "vae", "seedImage", "maskImage", "refiner", "embeddings",
+    "ipAdapters", "outpaint", "acceleratorOptions", "advancedFeatures", "promptWeighting",
+    "usePromptWeighting", "puLID", "acePlusPlus", "instantID", "photoMaker", "resolution",
+    NULL};
+  for (const char *const *n = names; *n; n++)
+    if (strcmp(*n, key) == 0) return 1;
+  return 0;
+}
+
 /* One nesting level: unknown keys first, then the known fields in table order (so the
  * error reported does not depend on the order of the caller's keys). One pass over the
  * members finds each one's field; absent fields then cost nothing. */
@@ -516,6 +530,10 @@ static sd_code sd_check_level(const sd_value *root, const sd_value *obj, const c
       return sd_error_set(err, SD_EINVALID, path, "unknown field '%s'%s%s (it goes %s%s)", q,
                           level[0] ? " in " : "", level, home[0] ? "in " : "at the top level",
                           home);
+    if (!level[0] && sd_other_models_field(key))
+      return sd_error_set(err, SD_EINVALID, path,
+                          "unknown field '%s' (Runware's other models take it; Seedream 5.0 "
+                          "Lite does not)", q);
     return sd_error_set(err, SD_EINVALID, path, "unknown field '%s'%s%s", q,
                         level[0] ? " in " : "", level);
   }

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -134,6 +136,13 @@ int main(int argc, char **argv)
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* Started by `seedream emulator` (a Lua process in between): stop with it, even when it
+   * is killed outright, instead of living on under init. */
+  const char *parent = getenv("SEEDREAM_EMULATOR_PARENT");
+  if (parent && *parent) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if ((long)getppid() != strtol(parent, NULL, 10)) return 1;   /* it is gone already */
+  }
   raise_fd_limit();
   curl_global_init(CURL_GLOBAL_DEFAULT);
   emu_encode_init();

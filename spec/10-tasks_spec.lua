@@ -211,6 +211,30 @@ describe("tasks", function()
     c:close()
   end)
 
+  it("a method called with '.' instead of ':' says so at the caller's line", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req()))
+    local img = require("seedream.image").new({ imageUUID = core.uuid(), imageURL = "http://x/a.jpg" },
+                                   { taskUUID = core.uuid(), format = "JPG" }, 1)
+    for _, case in ipairs {
+      { function() c.generate(h.req()) end, "seedream: call it as client:generate(...), not client.generate(...)" },
+      { function() c.submit(h.req()) end, "seedream: call it as client:submit(...), not client.submit(...)" },
+      { function() c.step(0) end, "seedream: call it as client:step(...), not client.step(...)" },
+      { function() c.cost() end, "seedream: call it as client:cost(...), not client.cost(...)" },
+      { function() c.close() end, "seedream: call it as client:close(...), not client.close(...)" },
+      { function() t.wait() end, "seedream: call it as task:wait(...), not task.wait(...)" },
+      { function() t.result() end, "seedream: call it as task:result(...), not task.result(...)" },
+      { function() img.save("/tmp") end, "seedream: call it as img:save(...), not img.save(...)" },
+    } do
+      local line = debug.getinfo(case[1], "S").linedefined
+      local ok, err = pcall(case[1])
+      assert.is_false(ok)
+      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
+    end
+    assert(t:wait())
+    c:close()
+  end)
+
   it("an empty RUNWARE_API_URL counts as unset, as an empty RUNWARE_API_KEY does", function()
     local p = assert(io.popen("RUNWARE_API_URL= lua5.4 -e 'local c = assert(require(\"seedream\")" ..
       ".client { api_key = \"k\" }); print(c.url)' 2>&1"))
@@ -238,6 +262,41 @@ describe("tasks", function()
                          { budget = 1, price = -0.01 } } do
       assert.has_error(function() seedream.client(o) end)
     end
+  end)
+
+  it("a misspelt option raises with the nearest name (a typo must not mean no budget)", function()
+    local c = emu:client()
+    local run = assert(seedream.run_dir(h.tmpdir()))
+    for _, case in ipairs {
+      { function() seedream.client { budjet = 1 } end,
+        "bad option 'budjet' to seedream.client (unknown; did you mean 'budget'?)" },
+      { function() seedream.client { max_inflight = 4 } end,
+        "bad option 'max_inflight' to seedream.client (unknown; did you mean 'max_in_flight'?)" },
+      { function() seedream.client { poll = { maximum = 3 } } end,
+        "bad option 'poll.maximum' to seedream.client (unknown)" },
+      { function() c:submit(h.req(), { on_images = print }) end,
+        "bad option 'on_images' to submit (unknown; did you mean 'on_image'?)" },
+      { function() c:generate(h.req(), { Timeout = 5 }) end,
+        "bad option 'Timeout' to submit (unknown; did you mean 'timeout'?)" },
+      { function() c:refine({}, "p", { concurency = 2 }) end,
+        "bad option 'concurency' to refine (unknown; did you mean 'concurrency'?)" },
+      { function() c:map({}, print, { threads = 2 }) end, "bad option 'threads' to map (unknown)" },
+      { function() c:download({}, ".", { nmae = "x" }) end,
+        "bad option 'nmae' to download (unknown; did you mean 'name'?)" },
+      { function() seedream.run_dir(h.tmpdir(), { on_events = print }) end,
+        "bad option 'on_events' to run_dir (unknown; did you mean 'on_event'?)" },
+      { function() run:client { url = emu.url, api_key = "k", budgte = 1 } end,
+        "bad option 'budgte' to seedream.client (unknown; did you mean 'budget'?)" },
+      { function() c:series(h.req()) end, "bad argument #2 to 'series' (number of images expected)" },
+    } do
+      local line = debug.getinfo(case[1], "S").linedefined
+      local ok, err = pcall(case[1])
+      assert.is_false(ok)
+      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
+    end
+    assert.are.equal(0, c:stats().submitted)               -- nothing went
+    run:close()
+    c:close()
   end)
 
   it("an API key with control characters is refused by name, without showing it", function()

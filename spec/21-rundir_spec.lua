@@ -504,6 +504,22 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("a directory it cannot make or write is said to be so, with the reason, not 'in use'", function()
+    local dir = tmpdir()
+    os.execute("mkdir -p " .. dir)
+    local f = assert(io.open(dir .. "/plain", "w")); f:close()
+    local run, err = seedream.run_dir(dir .. "/plain/sub")
+    assert.is_nil(run)
+    assert.are.equal("io", err.code)
+    assert.matches("cannot create the directory .*/plain/sub %(.*Not a directory%)", err.message)
+    os.execute("mkdir " .. dir .. "/d && mkdir " .. dir .. "/d/.seedream-lock")  -- unopenable
+    run, err = seedream.run_dir(dir .. "/d")
+    assert.is_nil(run)
+    assert.matches("^cannot write to the run directory .*/d: cannot open .*Is a directory$",
+                   err.message)
+    rm(dir)
+  end)
+
   it("is used by one run at a time: another process is refused until it is closed", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

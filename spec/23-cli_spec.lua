@@ -315,6 +315,26 @@ describe("seedream command", function()
     assert(ok, err)
   end)
 
+  it("emulator stops when the command is killed outright (not left running under init)", function()
+    local p = assert(io.popen("exec setsid sh -c " ..
+      q("echo $$; exec lua5.4 " .. q(BIN) .. " emulator --api-key k --quiet"), "r"))
+    local pid = math.tointeger(assert(tonumber(p:read("l"))))
+    local url = p:read("l")
+    assert.matches("^http://127%.0%.0%.1:%d+/v1$", url)
+    os.execute("kill -KILL " .. pid)                   -- the Lua process only, not the group
+    local gone = false
+    for _ = 1, 100 do                                  -- the emulator follows within a moment
+      local r = io.popen("ps -o stat= -g " .. pid .. " | grep -cv '^Z'")   -- zombies: gone
+      local n = tonumber(r:read("a"))
+      r:close()
+      if n == 0 then gone = true break end
+      require("seedream.core").sleep(0.05)
+    end
+    os.execute("kill -KILL -" .. pid .. " 2>/dev/null")
+    p:close()
+    assert.is_true(gone, "the emulator outlived its seedream command")
+  end)
+
   it("the progress bar redraws in place on a terminal", function()
     local progress = require "seedream.progress"
     local chunks = {}

@@ -78,11 +78,15 @@ describe("reference images", function()
       local err = rejected({ UUID, UUID, seedream.file(dir .. "/nope.png") }, "io", 3)
       assert.are.equal(dir .. "/nope.png", err.file)
       assert.truthy(tostring(err):find("inputs.referenceImages[3] (" .. dir .. "/nope.png):", 1, true))
+      rejected({ seedream.file(dir) }, "io", 1, "it is a directory")
     end)
 
     it("a path given as a plain string, with how to send the file", function()
       local path = h.write(dir .. "/cat.png", h.png_header(2048, 2048))
       rejected({ UUID, path }, "invalid", 2, "pass seedream%.file%(path%)")
+      -- one that does not exist, named like an image file
+      rejected({ "sketches/dog.JPG" }, "invalid", 1,
+               "a local file%? pass seedream%.file%(path%); sketches/dog%.JPG does not exist here")
     end)
 
     it("a JSON null (a request decoded with cjson) and other non-strings", function()

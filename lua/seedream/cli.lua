@@ -426,7 +426,8 @@ function M.emulator(argv, script)
   end
   local has_port = false
   for _, a in ipairs(pass) do if a:match("^%-%-port") then has_port = true end end
-  local cmd = { "exec", shq(bin) }
+  -- $PPID: this process, which the emulator stops with (see emulator/main.c)
+  local cmd = { "SEEDREAM_EMULATOR_PARENT=$PPID exec", shq(bin) }
   if not has_port then cmd[#cmd + 1] = "--port 0" end
   for _, a in ipairs(pass) do cmd[#cmd + 1] = shq(a) end
   io.stdout:flush()

@@ -29,6 +29,12 @@ M.clients = clients
 local now = core.now
 Client.now = now
 
+local function set(list)
+  local s = {}
+  for _, k in ipairs(list) do s[k] = true end
+  return s
+end
+
 local function bad_option(name, what, v)
   error(("bad option '%s' to seedream.client (%s expected, got %s)")
         :format(name, what, type(v) == "number" and tostring(v) or type(v)), errors.user_level())
@@ -74,10 +80,19 @@ end
 -- seedream.run_dir: it makes runs resumable), `ca_file` (default `SEEDREAM_CA_FILE`: a PEM
 -- file of CA certificates to trust besides the system's CA directory, e.g. a company proxy's).
 -- @return client, or `nil, err`
+local CLIENT_OPTIONS = set { "api_key", "url", "timeout", "connect_timeout", "retries",
+  "backoff", "max_in_flight", "delivery", "poll", "ca_file", "on_image", "on_error", "budget",
+  "price", "dry_run", "journal" }
+local POLL_OPTIONS = set { "first", "min", "factor", "max", "timeout" }
+local SUBMIT_OPTIONS = set { "timeout", "on_image" }
+M.SUBMIT_OPTIONS = SUBMIT_OPTIONS
+
 function M.new(o)
   o = o or {}
   if type(o) ~= "table" then error("bad argument #1 to 'client' (table expected)", errors.user_level()) end
+  errors.check_options(o, CLIENT_OPTIONS, "seedream.client")
   local poll = opt(o, "poll", "table", {})
+  errors.check_options(poll, POLL_OPTIONS, "seedream.client", "poll.")
   for _, k in ipairs { "first", "min", "factor", "max", "timeout" } do
     opt_num(poll, k, nil, false, false, "poll." .. k)
   end
@@ -162,6 +177,7 @@ function Client:__tostring()
 end
 
 local function check_open(self)
+  if getmetatable(self) ~= Client then errors.bad_self("client", 2) end
   if self.closed then error("seedream: attempt to use a closed client", errors.user_level()) end
 end
 
@@ -229,6 +245,10 @@ local function note_file(err, req)
     if f then
       f:close()
       err.message = err.message .. " (a local file: pass seedream.file(path))"
+    elseif ref:lower():find("%.jpe?g$") or ref:lower():find("%.png$")
+           or ref:lower():find("%.webp$") then                   -- named like an image file
+      err.message = err.message .. " (a local file? pass seedream.file(path); " .. ref
+                    .. " does not exist here)"
     end
   end
   return err
@@ -244,11 +264,17 @@ local URL_ANSWER_MAX = 64 * 1024 * 1024
 --- Submits a request and returns its task at once; `nil, err` when the request is invalid
 -- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
 function Client:submit(req, opts)
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   if type(req) ~= "table" then
     error("bad argument #1 to 'submit' (table expected)", errors.user_level())
   end
   check_open(self)
-  opts = opts or NO_OPTS
+  if opts then
+    errors.check_arg(opts, 2, "submit", "table")
+    errors.check_options(opts, SUBMIT_OPTIONS, "submit")
+  else
+    opts = NO_OPTS
+  end
   req = self:_resolve(req)
   local body, uuid, max_images, key = core.prepare(req, true, self.journal ~= nil)
   if not body then return nil, note_file(errors.from_core(uuid), req) end
@@ -310,6 +336,7 @@ end
 
 --- Submits and waits: the images (a list) or `nil, err`.
 function Client:generate(req, opts)
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   errors.check_arg(req, 1, "generate", "table")
   local task, err = self:submit(req, opts)
   if not task then return nil, err end
@@ -654,6 +681,7 @@ end
 -- whose `on_image` work is heavy: 50 images landing at once are then spread over frames.
 -- Returns the number of unfinished tasks.
 function Client:step(timeout, budget)
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   errors.check_arg(timeout, 1, "step", "number|nil")
   errors.check_arg(budget, 2, "step", "number|nil")
   check_open(self)
@@ -715,9 +743,11 @@ end
 --- Saves many images into `dir` concurrently (see `Image:save` for `opts.name`).
 -- Returns `paths, errs`: two tables indexed like `images`.
 function Client:download(images, dir, opts)
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   errors.check_arg(images, 1, "download", "table")
   errors.check_arg(dir, 2, "download", "string")
   errors.check_arg(opts, 3, "download", "table|nil")
+  if opts then errors.check_options(opts, image.SAVE_OPTIONS, "download") end
   local paths, errs, pending = {}, {}, {}
   for i, img in ipairs(images) do
     local path, err = image.path_for(img, dir .. "/", opts)
@@ -737,6 +767,7 @@ end
 
 --- True while tasks or downloads are unfinished.
 function Client:busy()
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   return self.n_active > 0 or self.n_fetching > 0 or self.n_timers > 0
 end
 
@@ -759,6 +790,7 @@ end
 -- budget; without one, `{ reported = <sum of reported costs>, estimated = <worst case of
 -- the tasks a dry run planned> }`.
 function Client:cost()
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   if self.budget then return self.budget:summary() end
   return { reported = self.counters.cost, estimated = self.counters.estimated or 0,
            price = self.price }
@@ -767,6 +799,7 @@ end
 --- Counters: submitted, images, cost, polls (getResponse tasks), poll_requests (POSTs),
 -- plus the transport's started/finished/retries/connects.
 function Client:stats()
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   local s = {}
   for k, v in pairs(self.counters) do s[k] = v end
   if self.http then
@@ -780,6 +813,7 @@ end
 -- (No `__gc`: a collected client takes its tasks with it, and its transport's own `__gc`
 -- frees the connections.)
 function Client:close()
+  if getmetatable(self) ~= Client then errors.bad_self("client") end
   if self.closed then return end
   self.closed = true
   for task in pairs(self.active) do task:cancel() end

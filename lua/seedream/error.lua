@@ -121,6 +121,17 @@ function M.user_level()
   end
 end
 
+--- Raises for a method called with `.` instead of `:` (`client.generate(req)`): its self is
+-- then the first argument, and whatever fails next would blame the library. `what` names
+-- the object ("client"); the method's name is read from the call, `depth` levels up (1: the
+-- method itself called this, 2: a check it called did).
+function M.bad_self(what, depth)
+  local info = debug.getinfo(2 + (depth or 1) - 1, "n")
+  local name = info and info.name or "method"
+  error(("seedream: call it as %s:%s(...), not %s.%s(...)"):format(what, name, what, name),
+        M.user_level())
+end
+
 --- True for the error the standalone `lua` makes of a Ctrl-C ("interrupted!", maybe with a
 -- position before it and a traceback after it).
 function M.is_interrupt(e)
@@ -154,6 +165,51 @@ function M.check_arg(v, n, fname, kind)
   end
   error(("bad argument #%d to '%s' (%s expected, got %s)"):format(n, fname,
         (kind:gsub("|nil$", " or nil")), t), M.user_level())
+end
+
+-- Edit distance of a and b, a swap of two neighbours counting as one edit (short option
+-- names only), for "did you mean".
+local function distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local ca, cb = a:byte(i), b:byte(j)
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (ca == cb and 0 or 1))
+      if i > 1 and j > 1 and ca == b:byte(j - 1) and a:byte(i - 1) == cb then
+        v = math.min(v, d[i - 2][j - 2] + 1)
+      end
+      d[i][j] = v
+    end
+  end
+  return d[#a][#b]
+end
+
+--- Raises "bad option" for a key of the options table `o` that is not in `known` (a set),
+-- with the nearest known name: a misspelt `budjet` must not silently mean no budget.
+-- `where` names the function ("seedream.client"), `prefix` a nested table ("poll.").
+function M.check_options(o, known, where, prefix)
+  if type(o) ~= "table" then
+    error(("bad options to %s (table expected, got %s)"):format(where, type(o)), M.user_level())
+  end
+  for k in pairs(o) do
+    if not known[k] then
+      local best, best_d
+      if type(k) == "string" then
+        for name in pairs(known) do
+          local d = distance(k:lower(), name:lower())
+          if d <= math.max(1, #name // 4) and (not best_d or d < best_d
+                                               or (d == best_d and name < best)) then
+            best, best_d = name, d
+          end
+        end
+      end
+      error(("bad option '%s%s' to %s (unknown%s)"):format(prefix or "", tostring(k), where,
+            best and ("; did you mean '" .. (prefix or "") .. best .. "'?") or ""),
+            M.user_level())
+    end
+  end
 end
 
 --- True when a task failed without learning whether the server made it (no answer in

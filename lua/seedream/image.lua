@@ -20,6 +20,7 @@ local FIELDS = { "taskType", "taskUUID", "imageUUID", "imageURL", "imageBase64Da
                  "imageDataURI", "seed", "cost", "NSFWContent" }
 M.FIELDS = FIELDS
 local EXT = { JPG = "jpg", PNG = "png", WEBP = "webp" }
+M.SAVE_OPTIONS = { name = true, timeout = true }     -- of save and client:download
 
 -- The decoded item becomes the image itself (no copy): only the documented fields stay,
 -- and JSON nulls (cjson.null, a userdata: webhook bodies are decoded by cjson) are dropped.
@@ -126,8 +127,10 @@ end
 -- decoded in C straight to the file. Inside `seedream.run` this yields while downloading.
 -- @return the path written, or `nil, err`
 function Image:save(target, opts)
+  if getmetatable(self) ~= Image then errors.bad_self("img") end
   errors.check_arg(target, 1, "save", "string|nil")
   errors.check_arg(opts, 2, "save", "table|nil")
+  if opts then errors.check_options(opts, M.SAVE_OPTIONS, "save") end
   local path, err = M.path_for(self, target, opts)
   if not path then return nil, err end
   if self.imageBase64Data or self.imageDataURI then return M.write_inline(self, path) end
@@ -150,6 +153,7 @@ function M.kind_of(bytes) return core.kind_of(bytes) or nil end
 --- The encoded image bytes (downloaded for URL images), checked to be the image's format
 -- as `save` checks them.
 function Image:bytes()
+  if getmetatable(self) ~= Image then errors.bad_self("img") end
   local b, err
   if self.imageBase64Data then
     b, err = core.base64_decode(self.imageBase64Data)

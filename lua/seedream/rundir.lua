@@ -113,6 +113,8 @@ end
 
 -- ---- opening, loading the journal ----
 
+local OPEN_OPTIONS = { on_event = true, title = true, gallery = true, write_interval = true }
+
 --- Opens (creating it if needed) a run directory and reads its journal.
 -- Options: `on_event(ev, data, run)` (see `Run:on`), `title` (for the gallery),
 -- `gallery` (false: no gallery.html), `write_interval` (seconds between rewrites of the
@@ -124,9 +126,15 @@ function M.open(dir, opts)
     error("bad argument #1 to 'run_dir' (directory path expected)", 2)
   end
   opts = opts or {}
+  errors.check_options(opts, OPEN_OPTIONS, "run_dir")
   dir = dir:gsub("(.)/+$", "%1")
-  if not errors.execute("mkdir -p -- " .. shq(dir) .. " 2>/dev/null") then   -- "--": "-x" is a name
-    return nil, errors.new { code = "io", message = "cannot create the directory " .. dir }
+  local mkdir = "mkdir -p -- " .. shq(dir)                      -- "--": "-x" is a name
+  if not errors.execute(mkdir .. " 2>/dev/null") then
+    local p = io.popen(mkdir .. " 2>&1")               -- again, for mkdir's reason
+    local why = p and p:read("a"):gsub("^mkdir: ", ""):gsub("%s+$", "") or ""
+    if p then p:close() end
+    return nil, errors.new { code = "io", message = "cannot create the directory " .. dir
+      .. (why ~= "" and (" (" .. why .. ")") or "") }
   end
   local self = setmetatable({
     dir = dir, manifest_path = dir .. "/manifest.json", gallery_path = dir .. "/gallery.html",
@@ -145,9 +153,13 @@ function M.open(dir, opts)
   -- journaled yet, and pay for it twice
   local lock, lerr = core.lock(dir .. "/.seedream-lock")
   if not lock then
+    local msg = tostring(lerr.message)
+    if not msg:find(" is held by ", 1, true) then       -- not another run: a directory we cannot write
+      return nil, errors.new { code = "io", message = "cannot write to the run directory "
+        .. dir .. ": " .. msg }
+    end
     return nil, errors.new { code = "io", message = "the run directory " .. dir .. " is in use: "
-      .. tostring(lerr.message) .. ". One run at a time (run:close() ends one), or tasks "
-      .. "would be paid twice" }
+      .. msg .. ". One run at a time (run:close() ends one), or tasks would be paid twice" }
   end
   self.lock = lock
   -- temporary files of a killed run (manifest, gallery, downloads: "<name>.part-XXXXXX");

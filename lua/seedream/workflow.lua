@@ -52,10 +52,15 @@ end
 -- @tparam[opt] table opts `{ concurrency = n }`
 -- @treturn table results
 -- @treturn table errs
+local MAP_OPTIONS = { concurrency = true }
+local REFINE_OPTIONS = { references = true, request = true, width = true, height = true,
+                         concurrency = true, timeout = true }
+
 function M.map(list, fn, opts)
   if type(list) ~= "table" then error("bad argument #1 to 'map' (table expected)", 2) end
   if type(fn) ~= "function" then error("bad argument #2 to 'map' (function expected)", 2) end
   opts = opts or {}
+  errors.check_options(opts, MAP_OPTIONS, "map")
   local conc = opts.concurrency or M.DEFAULT_CONCURRENCY
   if type(conc) ~= "number" or conc < 1 or (conc ~= math.huge and conc % 1 ~= 0) then
     error("bad option 'concurrency' to 'map' (positive integer expected)", 2)
@@ -119,6 +124,7 @@ end
 -- @return err
 function M.series(client, req, n, opts)
   if type(req) ~= "table" then error("bad argument #1 to 'series' (table expected)", 2) end
+  if n == nil then error("bad argument #2 to 'series' (number of images expected)", 2) end
   local limits = core.limits
   local field = "providerSettings.bytedance.maxSequentialImages"
   if math.type(n) ~= "integer" then n = math.tointeger(n) end
@@ -174,6 +180,7 @@ function M.refine(client, images, prompt, opts)
     error("bad argument #2 to 'refine' (string or function expected)", 2)
   end
   opts = opts or {}
+  errors.check_options(opts, REFINE_OPTIONS, "refine")
   local base = opts.request or {}
   local extra = opts.references or refs_of(base)
   local max = core.limits.refs_max

@@ -84,6 +84,9 @@ static void test_unknown_keys(void) {
       "(did you mean 'positivePrompt'?)");
   ERR(REQ(",\"wdith\":1"), "wdith", "did you mean 'width'?");
   ERR(REQ(",\"seed\":42"), "seed", "unknown field 'seed'");
+  ERR(REQ(",\"negativePrompt\":\"x\""), "negativePrompt",
+      "unknown field 'negativePrompt' (Runware's other models take it; Seedream 5.0 Lite does "
+      "not)");
   ERR(REQ(",\"negativePrompt\":\"x\""), "negativePrompt", "unknown field 'negativePrompt'");
   ERR(REQ(",\"safety\":{\"moed\":\"fast\"}"), "safety.moed",
       "unknown field 'moed' in safety (did you mean 'mode'?)");
