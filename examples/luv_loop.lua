@@ -38,8 +38,8 @@ function sync()
     end
   end
   timer:stop()
-  if client:busy() then
-    timer:start(math.max(1, math.floor((timeout or 0.1) * 1000)), 0, on_ready)
+  if timeout then           -- nil: nothing to wake for (uv.run returns once all is done)
+    timer:start(math.max(1, math.floor(timeout * 1000)), 0, on_ready)
   end
 end
 

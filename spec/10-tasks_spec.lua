@@ -264,6 +264,75 @@ describe("tasks", function()
     end
   end)
 
+  it("tasks cancelled in the queue while every slot is busy do not pile up in it", function()
+    local c = slow:client { max_in_flight = 1 }
+    local busy = assert(c:submit(h.req { numberResults = 3 }))     -- holds the one slot
+    local prev
+    for _ = 1, 500 do                       -- a game: a new preview each frame, the last dropped
+      if prev then prev:cancel() end
+      prev = assert(c:submit(h.req()))
+    end
+    local live = 0
+    for i = c.qhead, c.qtail do if c.queue[i] then live = live + 1 end end
+    assert.is_true(live < 130, live .. " entries kept for 1 queued task")
+    assert.are.equal(1, c:stats().queued)
+    assert(busy:wait())
+    assert(prev:wait())                     -- the one still queued goes once the slot frees
+    assert.are.equal(0, c:stats().queued)
+    c:close()
+  end)
+
+  it("a large body of a task cancelled before it was sent is freed at once", function()
+    local dir = h.tmpdir()
+    os.execute("mkdir -p " .. dir)
+    local big = h.write(dir .. "/big.png", h.png_header(2048, 2048) .. ("\0"):rep(300000))
+    local c = slow:client { max_in_flight = 1 }
+    local busy = assert(c:submit(h.req()))
+    local t = assert(c:submit(h.req { referenceImages = { seedream.file(big) } }))
+    local body = t.body
+    assert.are.equal("userdata", type(body))
+    assert.matches("bytes%)$", tostring(body))             -- holds its bytes
+    t:cancel()
+    assert.matches(", sent%)$", tostring(body))            -- let go, not left to the GC
+    assert(busy:wait())
+    c:close()
+  end)
+
+  it("short waits in a loop leave no waiter behind on the task", function()
+    local c = slow:client()
+    local t = assert(c:submit(h.req { numberResults = 2 }))
+    local most = 0
+    seedream.run(function()
+      while not t:done() do
+        t:wait(0.002)
+        most = math.max(most, #(t._waiters or {}))
+      end
+    end)
+    assert.is_true(most <= 1, most .. " waiters kept")
+    c:close()
+  end)
+
+  it("errors of many callbacks in one step are raised together, once", function()
+    local c = emu:client()
+    local tasks = {}
+    for i = 1, 6 do
+      tasks[i] = assert(c:submit(h.req(), { on_image = function() error("cb " .. i) end }))
+    end
+    local raised = {}
+    for _ = 1, 200 do
+      if not c:busy() then break end
+      local ok, e = pcall(c.step, c, 0.05)
+      if not ok then raised[#raised + 1] = e end
+    end
+    local total = 0
+    for _, e in ipairs(raised) do
+      total = total + 1 + tonumber(e:match("%(and (%d+) more errors") or 0)
+    end
+    assert.are.equal(6, total)                  -- every one reported, none twice
+    for _, t in ipairs(tasks) do assert.are.equal("done", t.status) end
+    c:close()
+  end)
+
   it("a misspelt option raises with the nearest name (a typo must not mean no budget)", function()
     local c = emu:client()
     local run = assert(seedream.run_dir(h.tmpdir()))

@@ -236,4 +236,98 @@ describe("coroutines", function()
       seedream.run(function() require("seedream.scheduler").park() end)
     end)
   end)
+
+  it("a wait inside a callback of a step run in a coroutine is refused; the client goes on", function()
+    local dir = h.tmpdir()
+    os.execute("mkdir -p " .. dir)
+    local c = emu:client { on_image = function(img) assert(img:save(dir .. "/")) end }
+    local ok, err = pcall(seedream.run, function() return c:generate(h.req()) end)
+    assert.is_false(ok)
+    assert.matches("from inside a callback", tostring(err))
+    -- the client was left whole: a later step and task work
+    assert.are.equal(0, c:step(0))
+    c.on_image = nil
+    assert(c:generate(h.req()))
+    c:close()
+  end)
+
+  it("an on_error handler that raises loses no other coroutine woken in the same step", function()
+    local c = emu:client()
+    local t = assert(c:submit(h.req()))
+    local resumed = 0
+    local handler_calls = 0
+    local function on_error() handler_calls = handler_calls + 1; error("handler broke") end
+    local scheduler = require "seedream.scheduler"
+    local jobs = {
+      scheduler.spawn(function() t:wait(); error("job failed") end, on_error),
+      scheduler.spawn(function() t:wait(); resumed = resumed + 1 end),
+      scheduler.spawn(function() t:wait(); resumed = resumed + 1 end),
+    }
+    local raised
+    while not (jobs[2].done and jobs[3].done) do
+      local ok, e = pcall(c.step, c, 0.05)
+      if not ok then raised = e end
+    end
+    assert.are.equal(2, resumed)
+    assert.are.equal(1, handler_calls)
+    assert.matches("handler broke", raised)
+    c:close()
+  end)
+
+  it("an error value raised in a coroutine stays itself (a seedream error keeps its code)", function()
+    local c = emu:client()
+    local ok, err = pcall(seedream.run, function()
+      local _, e = c:generate(h.req { width = 1 })        -- invalid: nil, err
+      error(e)
+    end)
+    assert.is_false(ok)
+    assert.is_true(seedream.is_error(err))
+    assert.are.equal("invalid", err.code)
+    assert.matches("stack traceback", err.traceback)
+    local job = c:spawn(function() error({ mine = true }) end)
+    local r, e = job:wait()
+    assert.is_nil(r)
+    assert.is_true(e.mine)
+    c:close()
+  end)
+
+  it("seedream.run lets its function take a coroutine's error in its own order", function()
+    local slow = h.emulator("--latency-ms 200")
+    local c = slow:client()
+    local got = seedream.run(function()
+      local j1 = c:spawn(function() return assert(c:generate(h.req())) end)
+      local j2 = c:spawn(function() error("job 2 failed") end)    -- fails at once
+      assert(j1:wait())
+      local _, e = j2:wait()
+      return e
+    end)
+    assert.matches("job 2 failed", got)
+    -- one nobody takes is still raised, once the function has returned
+    local ok, err = pcall(seedream.run, function()
+      c:spawn(function() error("nobody waits for me") end)
+      return assert(c:generate(h.req()))
+    end)
+    assert.is_false(ok)
+    assert.matches("nobody waits for me", err)
+    c:close()
+    slow:stop()
+  end)
+
+  it("a callback's error goes to on_error when there is one, with its traceback", function()
+    local seen = {}
+    local c = emu:client { on_error = function(msg) seen[#seen + 1] = msg end }
+    local t = assert(c:submit(h.req(), { on_image = function() error("on_image broke") end }))
+    assert(t:wait())
+    assert.are.equal(1, #seen)
+    assert.matches("on_image broke", seen[1])
+    assert.matches("stack traceback", seen[1])
+    c:close()
+  end)
+
+  it("wait_any of an empty list returns at once", function()
+    local t0 = require("seedream.core").now()
+    assert.is_nil(seedream.wait_any({}))
+    seedream.run(function() assert.is_nil(seedream.wait_any({})) end)
+    assert.is_true(require("seedream.core").now() - t0 < 0.5)
+  end)
 end)

@@ -106,7 +106,7 @@ function M.new(o)
     on_error = opt(o, "on_error", "function", nil),
     poll = { first = poll.first or 1.0, min = poll.min or 0.5, factor = poll.factor or 1.5,
              max = poll.max or 10.0, timeout = poll.timeout },
-    queue = {}, qhead = 1, qtail = 0,
+    queue = {}, qhead = 1, qtail = 0, queue_dead = 0,   -- queue_dead: cancelled entries in it
     inflight = 0,            -- tasks sent and not finished (bounded by max_in_flight)
     active = {}, n_active = 0, -- every unfinished task
     given_uuids = {},        -- lower-cased taskUUID -> unfinished task, for those the caller gave
@@ -422,7 +422,9 @@ function Client:_dispatch(t)
     local task = self.queue[self.qhead]
     self.queue[self.qhead] = nil
     self.qhead = self.qhead + 1
-    if task.status == "queued" then
+    if task.status ~= "queued" then
+      self.queue_dead = self.queue_dead - 1        -- a cancelled one, counted when it ended
+    else
       if task.deadline == math.huge then self:_arm(task, t) end
       local left = task.deadline - t
       if left < 0.001 then left = 0.001 end
@@ -516,7 +518,11 @@ end
 
 function Client:_on_finish(task)
   if self.budget then self.budget:settle(task) end
-  task.body = nil            -- a large request body is not kept once it is answered
+  -- a large request body is not kept once the task has ended: one never sent (cancelled
+  -- in the queue) is freed now, not whenever the collector gets to a 16-byte userdata
+  local body = task.body
+  if type(body) == "userdata" then getmetatable(body).__close(body) end
+  task.body = nil
   if task.counted then
     task.counted = false
     self.inflight = self.inflight - 1
@@ -533,6 +539,21 @@ function Client:_on_finish(task)
   if self.journal then self.journal:finished(task) end
 end
 
+-- A queued task is ending (cancelled): its entry stays in the queue, skipped when reached;
+-- while every slot is busy they would pile up (a game that cancels a preview each frame),
+-- so the queue is compacted once most of it is dead.
+function Client:_drop_queued(task)
+  self.queue_dead = self.queue_dead + 1
+  local size = self.qtail - self.qhead + 1
+  if self.queue_dead < 64 or self.queue_dead * 2 < size then return end
+  local q, n = {}, 0
+  for i = self.qhead, self.qtail do
+    local t = self.queue[i]
+    if t and t ~= task and t.status == "queued" then n = n + 1; q[n] = t end
+  end
+  self.queue, self.qhead, self.qtail, self.queue_dead = q, 1, n, 0
+end
+
 -- A task sent (or polled) that must go again, same taskUUID: back at the head of the queue
 -- (its clock is running: tasks submitted after it must not go first), its slot given back.
 function Client:_requeue(task)
@@ -547,6 +568,7 @@ function Client:_requeue(task)
 end
 
 function Client:_cancel(task)
+  if task.status == "queued" then self:_drop_queued(task) end
   if task.http_id then
     self.requests[task.http_id] = nil
     self.http:cancel(task.http_id)
@@ -572,8 +594,15 @@ function Client:_cancel(task)
   end
 end
 
--- Errors of user callbacks run inside step are re-raised at the end of step.
+-- Errors of user callbacks run inside step go to on_error, or are raised at the end of
+-- step (so is an error of on_error itself).
 function Client:_report(msg)
+  if self.on_error then
+    local ok, e = pcall(self.on_error, msg)
+    if ok then return end
+    errors.pass_interrupt(e)
+    msg = e
+  end
   self.failures = self.failures or {}
   self.failures[#self.failures + 1] = msg
 end
@@ -701,13 +730,24 @@ function Client:step(timeout, budget)
   if err then error(tostring(errors.from_core(err)), 2) end
   -- callbacks (on_image, ...) run in here: a step from inside one would re-enter this loop
   self.stepping = true
-  local ok, e = pcall(self._drain, self, budget and now() + budget)
+  -- (a wait in a callback must not yield out of this step: it becomes a blocking wait,
+  -- refused below with its reason)
+  local ok, e = scheduler.unparked(self._drain, self, budget and now() + budget)
   self.stepping = false
   if self.closed then self:_release() end          -- a callback closed the client
   if not ok then error(e, 0) end
   if not self.closed then self:_dispatch(now()) end
-  if self.failures and #self.failures > 0 then
-    local msg = table.remove(self.failures, 1)
+  local failures = self.failures
+  if failures and #failures > 0 then
+    -- all of this step's at once (one per step would pile up while callbacks keep failing),
+    -- after the coroutines woken meanwhile have run
+    self.failures = nil
+    local ok2, e2 = pcall(scheduler.run_ready)
+    local msg = failures[1]
+    if #failures > 1 and type(msg) == "string" then
+      msg = msg .. ("\n(and %d more errors of callbacks in this step)"):format(#failures - 1)
+    end
+    if not ok2 then errors.pass_interrupt(e2) end
     error(msg, 0)
   end
   scheduler.run_ready()
@@ -769,6 +809,7 @@ end
 function Client:busy()
   if getmetatable(self) ~= Client then errors.bad_self("client") end
   return self.n_active > 0 or self.n_fetching > 0 or self.n_timers > 0
+      or scheduler.has_work()                      -- coroutines to resume, errors to raise
 end
 
 --- What an external event loop (luv, cqueues, copas, a game engine) should wait on:
@@ -805,7 +846,8 @@ function Client:stats()
   if self.http then
     for k, v in pairs(self.http:stats()) do s["http_" .. k] = v end
   end
-  s.active, s.in_flight, s.queued = self.n_active, self.inflight, self.qtail - self.qhead + 1
+  s.active, s.in_flight = self.n_active, self.inflight
+  s.queued = self.qtail - self.qhead + 1 - self.queue_dead
   return s
 end
 
@@ -820,7 +862,7 @@ function Client:close()
   for _, what in pairs(self.requests) do
     if what.url then what:cancel() end
   end
-  self.queue, self.qhead, self.qtail = {}, 1, 0       -- all cancelled: nothing waits to go
+  self.queue, self.qhead, self.qtail, self.queue_dead = {}, 1, 0, 0   -- nothing waits to go
   self.poll_rest, self.backlog = nil, false
   clients[self] = nil
   -- closed from a callback: the step running it still holds the transport, and lets it go

@@ -50,16 +50,34 @@ end
 
 --- Runs fn(...) in a coroutine in which `task:wait()`, `client:generate()` and friends
 -- yield instead of blocking, drives every client until fn returns, and returns fn's
--- results. An error in fn (or in a coroutine it spawned) is raised with its traceback.
+-- results. An error in fn is raised with its traceback (a string error gets it appended;
+-- an error table, such as a seedream error, is raised as itself with it in `traceback`).
+-- An error of a coroutine fn spawned is raised once fn has returned, unless fn took it
+-- (`job:wait()`) meanwhile, in whatever order it waits for its jobs.
 function M.run(fn, ...)
-  local job = scheduler.spawn(fn, nil, ...)
-  while not job.done do
-    if not M.drive(0.25) and not job.done then
-      error("seedream.run: the coroutine waits but no task is pending", 2)
-    end
+  scheduler.defer_failures(1)
+  local ok, job = pcall(scheduler.spawn, fn, nil, ...)
+  local stuck = false
+  if ok then
+    ok, stuck = pcall(function()
+      while not job.done do
+        if not M.drive(0.25) and not job.done then return true end
+      end
+      return false
+    end)
+    if not ok then job = stuck end
   end
-  scheduler.run_ready()
-  if job.error then error(job.error, 0) end
+  scheduler.defer_failures(-1)
+  if not ok then error(job, 0) end
+  if stuck then
+    scheduler.run_ready()                 -- a coroutine's error may be why: that first
+    error("seedream.run: the coroutine waits but no task is pending", 2)
+  end
+  if job.error then
+    job.error_taken = true                -- raised here, not again by a later step
+    error(job.error, 0)
+  end
+  scheduler.run_ready()                   -- what fn's coroutines left unhandled
   return table.unpack(job.results, 1, job.results.n)
 end
 
@@ -108,6 +126,7 @@ end
 --- Waits until any of the tasks is done; returns that task and its index.
 function M.wait_any(tasks)
   errors.check_arg(tasks, 1, "wait_any", "table")
+  if tasks[1] == nil then return nil end      -- nothing to wait for (not forever)
   while true do
     for i, t in ipairs(tasks) do
       if t:done() then return t, i end

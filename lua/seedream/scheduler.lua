@@ -8,13 +8,35 @@ local jobs = setmetatable({}, { __mode = "k" })   -- coroutine -> job
 local ready, later = {}, {}
 local failures = {}
 local WAIT = setmetatable({}, { __name = "seedream.wait" })
+local stepping = {}    -- coroutine -> true while it runs a client's step (its callbacks)
+local deferred = 0     -- > 0 while seedream.run runs: its function may still take errors
 
---- The job of the running coroutine if the scheduler manages it, else nil.
+--- The job of the running coroutine if the scheduler manages it, else nil. Nil as well
+-- in a callback of a step() that a managed coroutine runs: a wait there must not yield out
+-- of the step (it would leave the client mid-step); it becomes a blocking wait, which step
+-- refuses clearly. (A coroutine spawned from the callback is another one: it parks.)
 function M.current()
   local co, main = coroutine.running()
-  if main then return nil end
+  if main or stepping[co] then return nil end
   return jobs[co]
 end
+
+--- Runs fn(...) (a client's drain) so that a wait in it cannot park the coroutine running
+-- it; returns pcall's results.
+function M.unparked(fn, ...)
+  local co, main = coroutine.running()
+  if main or stepping[co] then return pcall(fn, ...) end
+  stepping[co] = true
+  local function after(...)
+    stepping[co] = nil
+    return ...
+  end
+  return after(pcall(fn, ...))
+end
+
+--- While seedream.run's function runs, errors of coroutines nobody waited for are kept
+-- until it returns (it may still wait for them, in its own order); then raised.
+function M.defer_failures(d) deferred = deferred + d end
 
 local Job = {}
 Job.__index = Job
@@ -60,7 +82,15 @@ local function finish(job, ok, ...)
   if ok then
     job.results = table.pack(...)
   else
-    job.error = debug.traceback(job.co, tostring((...)))
+    -- a table error stays itself (a seedream error keeps its code and is_error), with
+    -- the traceback in its `traceback` field; any other value becomes the traceback text
+    local e = ...
+    if type(e) == "table" then
+      if rawget(e, "traceback") == nil then rawset(e, "traceback", debug.traceback(job.co)) end
+      job.error = e
+    else
+      job.error = debug.traceback(job.co, tostring(e))
+    end
     if job.on_error then
       job.on_error(job.error, job)
     elseif not waited then                       -- nobody to give it to: step() raises it
@@ -121,14 +151,20 @@ function M.run_ready()
   while #ready > 0 do
     local batch = ready
     ready = {}
-    for _, entry in ipairs(batch) do
+    for i, entry in ipairs(batch) do
       local job = entry[1]
       if not job.done and job.token == entry[2] then
         job.token = nil
-        resume(job)
+        local ok, e = pcall(resume, job)          -- raises only from an on_error handler
+        if not ok then
+          -- the rest of the batch stays ready for the next step, not lost
+          for j = i + 1, #batch do ready[#ready + 1] = batch[j] end
+          error(e, 0)
+        end
       end
     end
   end
+  if deferred > 0 then return end
   while #failures > 0 do                         -- skipping those a later wait took
     local job = table.remove(failures, 1)
     if not job.error_taken then error(job.error, 0) end
@@ -139,6 +175,7 @@ end
 -- raised (one per step): an external loop must step again at once.
 function M.has_work()
   if #ready > 0 or #later > 0 then return true end
+  if deferred > 0 then return false end          -- kept for seedream.run's end
   for _, job in ipairs(failures) do
     if not job.error_taken then return true end
   end

@@ -80,8 +80,14 @@ function Task:_drop_waiter(token)
   if #w == 0 then self._waiters = nil end
 end
 
+-- A string error with the stack where it happened (it is raised later, from step).
+local function with_traceback(e)
+  if type(e) == "string" then return debug.traceback(e, 2) end
+  return e
+end
+
 function Task:_on_error(fn, ...)
-  local ok, e = pcall(fn, ...)
+  local ok, e = xpcall(fn, with_traceback, ...)
   if not ok then
     errors.pass_interrupt(e)
     self.client:_report(e)
@@ -147,8 +153,13 @@ function Task:_wait_progress(timeout)
     self:_add_waiter(job, token)
     local timer = timeout and self.client:_wake_at(job, token, timeout)
     scheduler.park()
-    -- woken by progress: the timer has no one left to wake (and would keep busy() true)
-    if timer then self.client:_drop_timer(timer) end
+    -- woken by progress: the timer has no one left to wake (and would keep busy() true);
+    -- woken by the timer: this wait's entry must not stay among the waiters (a loop of
+    -- short waits would pile them up until the task ends)
+    if timer then
+      self.client:_drop_timer(timer)
+      if self._waiters then self:_drop_waiter(token) end
+    end
     return #self._images > n or self.status ~= status
   end
   local client = self.client
