@@ -405,6 +405,27 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("a request refused before it was sent is in the manifest and the progress", function()
+    local dir = tmpdir()
+    local run, c = open_run(dir, emu)
+    local lines = {}
+    local progress = require("seedream.progress").new { mode = "plain",
+      out = { write = function(self, ...) for _, s in ipairs { ... } do lines[#lines + 1] = s end
+                                          return self end, flush = function() end } }
+    progress:attach(run)
+    local _, err = c:submit(h.req { hieght = 2048 })     -- a script that ignores this error
+    assert.are.equal("invalid", err.code)
+    run:close()
+    local m = manifest(dir)
+    assert.are.equal(1, #m.refused)
+    assert.are.equal("invalid", m.refused[1].code)
+    assert.are.equal("hieght", m.refused[1].field)
+    assert.matches("not sent: hieght: unknown field 'hieght' %(did you mean 'height'%?%) %(invalid%)",
+                   table.concat(lines))
+    c:close()
+    rm(dir)
+  end)
+
   it("a task sent again is journaled (and reported) once", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

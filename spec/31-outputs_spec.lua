@@ -105,6 +105,28 @@ describe("outputs", function()
     for _, name in ipairs(h.ls(dir)) do assert.is_nil(name:find("part", 1, true)) end
   end)
 
+  it("a file name for another format is refused (a JPEG is not saved as x.png)", function()
+    local img = assert(client:generate(h.req()))[1]
+    local path, err = img:save(dir .. "/x.png")
+    assert.is_nil(path)
+    assert.are.equal("invalid", err.code)
+    assert.matches('name it %.jpg, or ask for outputFormat = "PNG"', err.message)
+    assert.is_nil(io.open(dir .. "/x.png"))
+    assert.are.equal(dir .. "/x.JPEG", (img:save(dir .. "/x.JPEG")))   -- any spelling of jpg
+    assert.are.equal(dir .. "/x.img", (img:save(dir .. "/x.img")))     -- a name of the caller's own
+  end)
+
+  it("saving into a directory that does not exist says so, as a local problem", function()
+    local img = assert(client:generate(h.req()))[1]
+    local before = emu:stats().requests
+    local path, err = img:save(dir .. "/no/such/dir/a.jpg")
+    assert.is_nil(path)
+    assert.are.equal("io", err.code)
+    assert.are.equal("cannot write " .. dir .. "/no/such/dir/a.jpg: the directory " .. dir
+                     .. "/no/such/dir does not exist (or is not a directory)", err.message)
+    assert.are.equal(before, emu:stats().requests)          -- nothing was fetched
+  end)
+
   it("bytes that are not the expected format are refused and removed", function()
     local png = assert(client:generate(h.req { outputFormat = "PNG" }))[1]
     local f = client:fetch(png.imageURL, dir .. "/claims-jpg.jpg", "jpg")

@@ -79,6 +79,18 @@ local function say(out, ...) out:write(...) out:write("\n") end
 local function failed(err)
   return errors.is_interrupt(err) and EXIT.interrupted or EXIT.failure
 end
+
+-- Says why `seedream cmd` stopped, on stderr, and returns the exit code: an interrupt in one
+-- line (with how to resume the run in `dir`), an error without a second "seedream: ".
+local function report(cmd, err, dir)
+  if errors.is_interrupt(err) then
+    io.stderr:write("seedream ", cmd, ": interrupted", dir and ("; run it again with --out "
+                    .. dir .. " to resume (nothing finished is paid twice)") or "", "\n")
+    return EXIT.interrupted
+  end
+  io.stderr:write("seedream ", cmd, ": ", (tostring(err):gsub("^seedream: ", "")), "\n")
+  return failed(err)
+end
 local function usage_error(cmd, msg)
   io.stderr:write("seedream", cmd and (" " .. cmd) or "", ": ", msg, "\n",
                   "try 'seedream ", cmd and (cmd .. " ") or "", "--help'\n")
@@ -283,7 +295,7 @@ function M.generate(argv)
   end)
   print_files(run, progress, mode_of(opts))
   client:close()
-  if not rok then io.stderr:write("seedream: ", tostring(rerr), "\n") return failed(rerr) end
+  if not rok then return report("generate", rerr, run.dir) end
   if not images then
     io.stderr:write(tostring(err), "\n")
     return code_of(err)
@@ -322,15 +334,18 @@ function M.run(argv)
   end)
   print_files(run, progress, mode_of(opts))
   client:close()
-  if not rok then io.stderr:write("seedream run: ", tostring(rerr), "\n") return failed(rerr) end
+  if not rok then return report("run", rerr, run.dir) end
   if not results[1] then
-    io.stderr:write("seedream run: ", tostring(results[2]), "\n")
+    if errors.is_interrupt(results[2]) then return report("run", results[2], run.dir) end
+    io.stderr:write("seedream run: ", (tostring(results[2]):gsub("^seedream: ", "")), "\n")
     return code_of(results[2])
   end
   local r1, r2 = results[2], results[3]
   if math.type(r1) == "integer" then return r1 end
   if r1 == false or (r1 == nil and r2 ~= nil) then
-    if r2 ~= nil then io.stderr:write("seedream run: ", tostring(r2), "\n") end
+    if r2 ~= nil then
+      io.stderr:write("seedream run: ", (tostring(r2):gsub("^seedream: ", "")), "\n")
+    end
     return code_of(r2)
   end
   local lost = losses(run)

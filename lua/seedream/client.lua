@@ -760,6 +760,14 @@ end
 function Client:fetch(url, path, expect, timeout)
   check_open(self)
   local f = Fetch.new(self, url, path, expect)
+  local dir = path and (path:match("^(.*)/[^/]*$") or ".")
+  if dir and dir ~= "" and not image.is_dir(dir) then
+    -- said now, as a local problem, not as a failed download naming a temporary file
+    f.status = "failed"
+    f.err = errors.new { code = "io", message = ("cannot write %s: the directory %s does not "
+      .. "exist (or is not a directory)"):format(path, dir) }
+    return f
+  end
   local id, err = self.http:get(url, path, timeout or self.timeout, nil, path and expect)
   if not id then
     f.status = "failed"

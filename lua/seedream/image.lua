@@ -57,6 +57,7 @@ local function is_dir(path)
   if f then f:close() return true end
   return false
 end
+M.is_dir = is_dir
 
 --- The file name for an image in a directory: `pattern` with `{taskUUID}`, `{imageUUID}`,
 -- `{index}`, `{seed}`, `{ext}` replaced (default `{taskUUID}-{index}.{ext}`, or
@@ -133,6 +134,14 @@ function Image:save(target, opts)
   if opts then errors.check_options(opts, M.SAVE_OPTIONS, "save") end
   local path, err = M.path_for(self, target, opts)
   if not path then return nil, err end
+  -- an image file named for another format (a JPEG in "x.png") misleads whoever opens it
+  local ext = path:lower():match("%.(%w+)$")
+  ext = ext == "jpeg" and "jpg" or ext
+  if (ext == "jpg" or ext == "png" or ext == "webp") and self.format and ext ~= self.format then
+    return nil, errors.new { code = "invalid", field = "path", message = ("%s names a %s file, "
+      .. "but this image is a %s: name it .%s, or ask for outputFormat = \"%s\""):format(path,
+      ext:upper(), self.format:upper(), self.format, ext:upper()) }
+  end
   if self.imageBase64Data or self.imageDataURI then return M.write_inline(self, path) end
   local task = owner[self]
   if not self.imageURL then

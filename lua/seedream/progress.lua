@@ -69,7 +69,10 @@ local function describe(ev, d)
     return ("planned %s: up to %d image(s), est. %s (dry run, nothing sent) %q")
       :format(short(u), task.max_images or 1, money(rec.estimate), clip(prompt_of(d), 50))
   elseif ev == "refused" then
-    return "refused by the budget: " .. tostring(d.error and d.error.message)
+    local e = d.error or {}
+    if e.code == "budget" then return "refused by the budget: " .. tostring(e.message) end
+    return "not sent: " .. (e.field and (e.field .. ": ") or "") .. tostring(e.message)
+      .. " (" .. tostring(e.code) .. ")"
   elseif ev == "image" then
     local img = d.image
     local seed = type(img.seed) == "number" and (math.tointeger(img.seed) or img.seed) or "?"

@@ -557,9 +557,12 @@ function Run:_submit(submit, cl, req, sopts)
   end
   local task, err = submit(cl, r, sopts)
   if not task then
-    if err and err.code == "budget" then
-      local s = M.sanitize(r)
+    -- refused before anything was sent (the budget, an invalid request): in the manifest
+    -- and the progress, so that a script that ignores the error still leaves a trace
+    if errors.is(err) then
+      local s = M.sanitize(type(r) == "table" and r or {})
       self.refused[#self.refused + 1] = { prompt = s.positivePrompt, error = err.message,
+                                          code = err.code, field = err.field,
                                           at = iso(os.time()) }
       self:_emit("refused", { error = err, request = s })
     end
