@@ -125,6 +125,15 @@ describe("workflow", function()
       c:close()
     end)
 
+    it("with numberResults, asks for that many series and counts them all", function()
+      local c = emu:client()
+      local images = assert(c:series(h.req { numberResults = 2 }, 3))
+      assert.are.equal(6, #images)
+      assert.are.equal(6, images.requested)
+      assert.is_nil(images.short)
+      c:close()
+    end)
+
     it("returns what came when the series is shorter than asked", function()
       local c = emu:client()
       emu:fault { kind = "short_series", images = 2 }

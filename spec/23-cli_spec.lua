@@ -60,6 +60,17 @@ describe("seedream command", function()
     assert.matches("/no/such/file.png: cannot read it", err)
   end)
 
+  it("validate - reads the request from standard input", function()
+    local f = os.tmpname()
+    write(f, '{"positivePrompt":"a cat","width":2048,"heigth":2048}')
+    local p = assert(io.popen("lua5.4 " .. q(BIN) .. " validate - < " .. q(f)))
+    local out = p:read("a")
+    local _, _, code = p:close()
+    assert.are.equal(1, code)
+    assert.matches("^%-: .*did you mean 'height'", out)
+    os.remove(f)
+  end)
+
   it("validate prints OK for a valid request and the field path of an invalid one", function()
     local f = os.tmpname()
     write(f, '{"positivePrompt":"a cat","width":2048,"height":2048,' ..
@@ -362,5 +373,24 @@ describe("seedream command", function()
     assert.matches("\r\27%[K%[#+%.+%] 1/2 tasks  3 image%(s%)  %$0%.105  01:05", text)
     assert.matches("done t: 3 image%(s%)\n", text)
     assert.are.equal("\n", text:sub(-1))
+  end)
+
+  it("the summary tells this session's cost from that of all runs of the directory", function()
+    local progress = require "seedream.progress"
+    local lines = {}
+    local out = { write = function(self, ...)
+      for _, s in ipairs { ... } do lines[#lines + 1] = s end
+      return self
+    end, flush = function() end }
+    local p = progress.new { mode = "plain", out = out }
+    local s = { tasks = 6, finished = 6, done = 6, failed = 0, planned = 0, replayed = 3,
+                adopted = 0, images = 3, saved = 6, cost = 0.105, run_cost = 0.21, estimate = 0,
+                elapsed = 2, dir = "d" }
+    p:event("summary", s)
+    assert.matches("cost %$0%.105 this session, %$0%.210 in all runs of it;", table.concat(lines))
+    s.run_cost = 0.105
+    lines = {}
+    p:event("summary", s)
+    assert.matches("cost %$0%.105; ", table.concat(lines))
   end)
 end)

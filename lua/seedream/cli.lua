@@ -61,7 +61,7 @@ error is a budget refusal, 130 if it was interrupted by Ctrl-C), the integer it 
 it returns one, else 0.
 ]] .. COMMON,
   validate = [[
-usage: seedream validate request.json
+usage: seedream validate request.json    (- reads it from standard input)
 Checks a request (a JSON object, or an array of task objects) against the schema without
 sending anything. Prints OK, or the error with the path of the offending field.
 Exit 0 valid, 1 invalid (or unreadable, or an empty list), 2 usage error.]],
@@ -369,10 +369,11 @@ function M.validate(argv)
   if not opts then return usage_error("validate", pos) end
   if opts.help then say(io.stdout, M.HELP.validate) return EXIT.ok end
   if #pos ~= 1 then return usage_error("validate", "one request file expected") end
-  local f, ferr = io.open(pos[1], "rb")
+  local f, ferr
+  if pos[1] == "-" then f = io.stdin else f, ferr = io.open(pos[1], "rb") end   -- -: stdin
   if not f then io.stderr:write("seedream validate: ", ferr, "\n") return EXIT.failure end
-  local text = f:read("a")
-  f:close()
+  local text = f:read("a") or ""
+  if f ~= io.stdin then f:close() end
   local seedream = require "seedream"
   local req, jerr = require("seedream.json").decode(text)
   if req == nil then

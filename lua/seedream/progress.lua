@@ -101,8 +101,13 @@ local function describe(ev, d)
     if s.planned > 0 then
       parts[#parts + 1] = ("%d planned (est. %s)"):format(s.planned, money(s.estimate))
     end
+    -- a resumed run's earlier images were paid before: said apart from this session's
+    local cost = money(s.cost)
+    if s.run_cost and math.abs(s.run_cost - s.cost) > 1e-9 then
+      cost = ("%s this session, %s in all runs of it"):format(cost, money(s.run_cost))
+    end
     return ("%s; %d image(s), %d saved; cost %s; %.1f s; %s"):format(
-      table.concat(parts, ", "), s.images, s.saved, money(s.cost), s.elapsed, s.dir or "")
+      table.concat(parts, ", "), s.images, s.saved, cost, s.elapsed, s.dir or "")
   end
   return nil
 end

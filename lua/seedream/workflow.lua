@@ -118,7 +118,8 @@ end
 --- Client method: `client:series(req, n [, opts])` makes ONE task asking for a sequential
 -- series of `n` images (`providerSettings.bytedance.maxSequentialImages = n`) and returns
 -- its images in order. The model may make fewer than asked: the list then has
--- `short = true`; it always has `requested = n`. References + n must stay <= 15.
+-- `short = true`; it always has `requested` (n, times numberResults when that asks for
+-- several series). References + n must stay <= 15.
 -- `opts` are `submit`'s (`timeout`, `on_image`).
 -- @treturn table|nil images
 -- @return err
@@ -153,8 +154,9 @@ function M.series(client, req, n, opts)
   r.providerSettings = ps
   local images, err = client:generate(r, opts)
   if not images then return nil, err end
-  images.requested = n
-  if #images < n then images.short = true end
+  -- numberResults > 1 asks for that many series
+  images.requested = n * (math.tointeger(req.numberResults) or 1)
+  if #images < images.requested then images.short = true end
   return images
 end
 
