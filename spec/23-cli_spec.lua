@@ -155,6 +155,15 @@ describe("seedream command", function()
       end
     end
     os.execute("rm -rf " .. q(dir))
+    -- an invalid request is an event line as well (and the message on stderr)
+    local err
+    code, out, err = seedream({ "generate", "tiny", "--size", "10x10", "--json", "--out", dir }, env)
+    assert.are.equal(1, code)
+    local ev = assert(json.decode(out))
+    assert.are.equal("error", ev.event)
+    assert.are.equal("invalid", ev.code)
+    assert.are.equal("width", ev.field)
+    assert.matches("pixels", err)
   end)
 
   it("--quiet prints only the saved files", function()

@@ -277,6 +277,10 @@ function M.generate(argv)
   local ok, verr = seedream.validate(req)
   if not ok then
     io.stderr:write(tostring(verr), "\n")
+    if opts.json then         -- a JSON reader of stdout learns it too, as one event line
+      say(io.stdout, require("seedream.json").encode { event = "error", code = verr.code,
+        field = verr.field, message = verr.message })
+    end
     return EXIT.failure
   end
   local bad = bad_run_opts(opts)
