@@ -324,6 +324,52 @@ describe("coroutines", function()
     c:close()
   end)
 
+  it("a coroutine's error is not lost when a callback failed in the same step", function()
+    local c = emu:client { on_image = function() error("callback boom") end }
+    local t = assert(c:submit(h.req()))
+    c:spawn(function() t:wait(); error("job boom") end)
+    local raised = {}
+    for _ = 1, 100 do
+      local ok, e = pcall(c.step, c, 0.05)
+      if not ok then raised[#raised + 1] = e end
+      if t:done() and #raised >= 2 then break end
+    end
+    local all = table.concat(raised, "\n")
+    assert.matches("callback boom", all)
+    assert.matches("job boom", all)
+    c:close()
+  end)
+
+  it("a failed seedream.run reports its coroutines' untaken errors, and no later run does", function()
+    local c = emu:client()
+    local ok, err = pcall(seedream.run, function()
+      c:spawn(function() error("child boom") end)
+      assert(c:generate(h.req()))
+      error("main boom")
+    end)
+    assert.is_false(ok)
+    assert.matches("main boom", err)
+    assert.matches("coroutines of this run failed as well: .*child boom", err)
+    assert.are.equal(1, #seedream.run(function() return assert(c:generate(h.req())) end))
+    c:close()
+  end)
+
+  it("an interrupt in a coroutine stops seedream.run at once, not when its function returns", function()
+    local slow = h.emulator("--latency-ms 2500")
+    local c = slow:client()
+    local t0 = require("seedream.core").now()
+    local ok, err = pcall(seedream.run, function()
+      local t = assert(c:submit(h.req()))
+      c:spawn(function() error("interrupted!", 0) end)    -- what a Ctrl-C in a shell command raises
+      t:wait()
+    end)
+    assert.is_false(ok)
+    assert.is_true(require("seedream.error").is_interrupt(err), tostring(err))
+    assert.is_true(require("seedream.core").now() - t0 < 1.5)
+    c:close()
+    slow:stop()
+  end)
+
   it("wait_any of an empty list returns at once", function()
     local t0 = require("seedream.core").now()
     assert.is_nil(seedream.wait_any({}))

@@ -426,6 +426,41 @@ describe("run directories", function()
     rm(dir)
   end)
 
+  it("a request with a cycle is refused as invalid, not a crash of the run", function()
+    local dir = tmpdir()
+    local run, c = open_run(dir, emu)
+    local req = h.req()
+    req.providerSettings = { bytedance = {} }
+    req.providerSettings.bytedance.again = req
+    local t, err = c:submit(req)
+    assert.is_nil(t)
+    assert.are.equal("invalid", err.code)
+    assert.are.equal("a lighthouse at dusk", run:manifest().refused[1].prompt)
+    c:close()
+    run:close()
+    rm(dir)
+  end)
+
+  it("a task a journal listener cancels while its batch is made is not sent", function()
+    local dir = tmpdir()
+    local run, c = open_run(dir, emu, { delivery = "async" })
+    local b
+    run:on(function(ev, d)
+      if ev == "submitted" and b and d.task ~= b and not b:done() then b:cancel() end
+    end)
+    local before = emu:stats().inference_tasks
+    local a = assert(c:submit(h.req { positivePrompt = "a" }))
+    b = assert(c:submit(h.req { positivePrompt = "b" }))
+    c:step(0)
+    assert.are.equal(0, c:stats().queued)
+    assert(a:wait())
+    assert.are.equal("cancelled", b.status)
+    assert.are.equal(1, emu:stats().inference_tasks - before)     -- b never went
+    c:close()
+    run:close()
+    rm(dir)
+  end)
+
   it("a task sent again is journaled (and reported) once", function()
     local dir = tmpdir()
     local run = assert(seedream.run_dir(dir))

@@ -321,6 +321,7 @@ function Client:submit(req, opts)
   end
   self.qtail = self.qtail + 1
   self.queue[self.qtail] = task
+  task.in_queue = true
   -- sync tasks leave at once; async ones wait for the next step so that all submitted in
   -- one frame share a request
   if task.delivery ~= "async" then self:_dispatch(t) end
@@ -372,6 +373,7 @@ function Client:_send_one(task, timeout)
   -- journaled (and fsynced) before it is sent: a run killed now can still find it
   local jerr = self:_journal_submitted(task)
   if jerr then return task:_finish(jerr) end
+  if task.status ~= "queued" then return end       -- cancelled by a journal listener
   local id, err = self.http:post(self.url, secrets[self], task.body, timeout, nil, task.inline,
                                  not task.inline and URL_ANSWER_MAX or nil)
   if not id then return task:_finish(errors.from_core(err)) end
@@ -384,19 +386,27 @@ function Client:_send_one(task, timeout)
 end
 
 -- Several async tasks in one POST.
-function Client:_send_batch(tasks, body, timeout)
-  local inline = false
-  for _, task in ipairs(tasks) do
+function Client:_send_batch(all, timeout)
+  for _, task in ipairs(all) do
     local jerr = self:_journal_submitted(task)
     if jerr then
-      -- the others could go, but their bodies are in this one: the whole batch fails
-      for _, t in ipairs(tasks) do t:_finish(jerr) end
+      -- the others could go, but one error for the lot keeps the journal simple
+      for _, t in ipairs(all) do t:_finish(jerr) end
       return
     end
-    inline = inline or task.inline
   end
-  local id, err = self.http:post(self.url, secrets[self], body, timeout, nil, inline,
-                                 not inline and URL_ANSWER_MAX or nil)
+  -- the body is made only now: a journal listener may have cancelled one of them
+  local tasks, parts, inline = { batch = true }, {}, false
+  for _, task in ipairs(all) do
+    if task.status == "queued" then
+      tasks[#tasks + 1] = task
+      parts[#parts + 1] = task.body:sub(2, -2)         -- the task object inside "[...]"
+      inline = inline or task.inline
+    end
+  end
+  if #tasks == 0 then return end
+  local id, err = self.http:post(self.url, secrets[self], "[" .. table.concat(parts, ",") .. "]",
+                                 timeout, nil, inline, not inline and URL_ANSWER_MAX or nil)
   for _, task in ipairs(tasks) do
     if id then
       task.status = "sent"
@@ -416,12 +426,13 @@ end
 -- Sends queued tasks while slots are free, and the batched poll when it is due.
 -- (Runs once or twice per step: nothing is allocated unless something is sent.)
 function Client:_dispatch(t)
-  local batch, parts, timeout
+  local batch, timeout
   while self.qhead <= self.qtail
         and self.inflight + (batch and #batch or 0) < self.max_in_flight do
     local task = self.queue[self.qhead]
     self.queue[self.qhead] = nil
     self.qhead = self.qhead + 1
+    task.in_queue = false
     if task.status ~= "queued" then
       self.queue_dead = self.queue_dead - 1        -- a cancelled one, counted when it ended
     else
@@ -430,12 +441,11 @@ function Client:_dispatch(t)
       if left < 0.001 then left = 0.001 end
       if task.delivery == "async" and type(task.body) == "string"
          and #task.body <= BATCH_BYTES then
-        if not batch then batch, parts, timeout = { batch = true }, {}, 0 end
+        if not batch then batch, timeout = {}, 0 end
         batch[#batch + 1] = task
-        parts[#parts + 1] = task.body:sub(2, -2)       -- the task object inside "[...]"
         if left > timeout then timeout = left end
         if #batch >= BATCH then
-          self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout)
+          self:_send_batch(batch, timeout)
           batch = nil
         end
       else
@@ -443,7 +453,7 @@ function Client:_dispatch(t)
       end
     end
   end
-  if batch then self:_send_batch(batch, "[" .. table.concat(parts, ",") .. "]", timeout) end
+  if batch then self:_send_batch(batch, timeout) end
   local list, body, inline = self:_poll_due(t)
   if list then
     -- a poll has its own short timeout and no retries: the next cycle is its retry, and a
@@ -549,7 +559,8 @@ function Client:_drop_queued(task)
   local q, n = {}, 0
   for i = self.qhead, self.qtail do
     local t = self.queue[i]
-    if t and t ~= task and t.status == "queued" then n = n + 1; q[n] = t end
+    if t and t ~= task and t.status == "queued" then n = n + 1; q[n] = t
+    elseif t then t.in_queue = false end
   end
   self.queue, self.qhead, self.qtail, self.queue_dead = q, 1, n, 0
 end
@@ -563,12 +574,13 @@ function Client:_requeue(task)
     self.inflight = self.inflight - 1
   end
   task.status = "queued"
+  task.in_queue = true
   self.qhead = self.qhead - 1
   self.queue[self.qhead] = task
 end
 
 function Client:_cancel(task)
-  if task.status == "queued" then self:_drop_queued(task) end
+  if task.in_queue then self:_drop_queued(task) end
   if task.http_id then
     self.requests[task.http_id] = nil
     self.http:cancel(task.http_id)
@@ -743,11 +755,14 @@ function Client:step(timeout, budget)
     -- after the coroutines woken meanwhile have run
     self.failures = nil
     local ok2, e2 = pcall(scheduler.run_ready)
+    if not ok2 then
+      errors.pass_interrupt(e2)
+      self.failures = { e2 }             -- a coroutine's error: raised by the next step
+    end
     local msg = failures[1]
     if #failures > 1 and type(msg) == "string" then
       msg = msg .. ("\n(and %d more errors of callbacks in this step)"):format(#failures - 1)
     end
-    if not ok2 then errors.pass_interrupt(e2) end
     error(msg, 0)
   end
   scheduler.run_ready()
@@ -761,7 +776,7 @@ function Client:fetch(url, path, expect, timeout)
   check_open(self)
   local f = Fetch.new(self, url, path, expect)
   local dir = path and (path:match("^(.*)/[^/]*$") or ".")
-  if dir and dir ~= "" and not image.is_dir(dir) then
+  if dir and dir ~= "" and image.missing_dir(dir) then
     -- said now, as a local problem, not as a failed download naming a temporary file
     f.status = "failed"
     f.err = errors.new { code = "io", message = ("cannot write %s: the directory %s does not "

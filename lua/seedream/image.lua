@@ -57,7 +57,12 @@ local function is_dir(path)
   if f then f:close() return true end
   return false
 end
-M.is_dir = is_dir
+-- True when dir does not exist or is not a directory (not when it only cannot be listed).
+function M.missing_dir(dir)
+  local f, _, code = io.open(dir .. "/.", "r")
+  if f then f:close() return false end
+  return code == 2 or code == 20                    -- ENOENT, ENOTDIR
+end
 
 --- The file name for an image in a directory: `pattern` with `{taskUUID}`, `{imageUUID}`,
 -- `{index}`, `{seed}`, `{ext}` replaced (default `{taskUUID}-{index}.{ext}`, or

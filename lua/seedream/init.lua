@@ -48,6 +48,23 @@ function M.image_info(path)
   return kind, w, h, size
 end
 
+-- err, with the errors of the run's coroutines that nobody took (they belong to this run,
+-- not to a later step): listed after a string's first line, or as `err.others`.
+local function with_others(err)
+  local others = scheduler.take_failures()
+  if #others == 0 or errors.is_interrupt(err) then return err end
+  if type(err) == "table" then
+    if rawget(err, "others") == nil then rawset(err, "others", others) end
+    return err
+  end
+  local lines = {}
+  for i, o in ipairs(others) do
+    lines[i] = tostring(type(o) == "table" and (o.message or o) or o):match("^[^\n]*")
+  end
+  return tostring(err) .. "\n(coroutines of this run failed as well: "
+         .. table.concat(lines, "; ") .. ")"
+end
+
 --- Runs fn(...) in a coroutine in which `task:wait()`, `client:generate()` and friends
 -- yield instead of blocking, drives every client until fn returns, and returns fn's
 -- results. An error in fn is raised with its traceback (a string error gets it appended;
@@ -68,14 +85,14 @@ function M.run(fn, ...)
     if not ok then job = stuck end
   end
   scheduler.defer_failures(-1)
-  if not ok then error(job, 0) end
+  if not ok then error(with_others(job), 0) end
   if stuck then
     scheduler.run_ready()                 -- a coroutine's error may be why: that first
     error("seedream.run: the coroutine waits but no task is pending", 2)
   end
   if job.error then
     job.error_taken = true                -- raised here, not again by a later step
-    error(job.error, 0)
+    error(with_others(job.error), 0)
   end
   scheduler.run_ready()                   -- what fn's coroutines left unhandled
   return table.unpack(job.results, 1, job.results.n)

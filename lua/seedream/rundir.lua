@@ -560,7 +560,10 @@ function Run:_submit(submit, cl, req, sopts)
     -- refused before anything was sent (the budget, an invalid request): in the manifest
     -- and the progress, so that a script that ignores the error still leaves a trace
     if errors.is(err) then
-      local s = M.sanitize(type(r) == "table" and r or {})
+      -- an invalid request may be anything (a cycle, userdata): only its prompt is kept
+      local s = err.code == "budget" and M.sanitize(r)
+                or { positivePrompt = type(r.positivePrompt) == "string" and r.positivePrompt
+                                      or nil }
       self.refused[#self.refused + 1] = { prompt = s.positivePrompt, error = err.message,
                                           code = err.code, field = err.field,
                                           at = iso(os.time()) }

@@ -34,6 +34,20 @@ function M.unparked(fn, ...)
   return after(pcall(fn, ...))
 end
 
+--- The errors of coroutines that nobody took, now taken (for seedream.run to report with
+-- its own error, instead of leaving them to a later, unrelated step).
+function M.take_failures()
+  local out = {}
+  for _, job in ipairs(failures) do
+    if not job.error_taken then
+      job.error_taken = true
+      out[#out + 1] = job.error
+    end
+  end
+  failures = {}
+  return out
+end
+
 --- While seedream.run's function runs, errors of coroutines nobody waited for are kept
 -- until it returns (it may still wait for them, in its own order); then raised.
 function M.defer_failures(d) deferred = deferred + d end
@@ -90,6 +104,13 @@ local function finish(job, ok, ...)
       job.error = e
     else
       job.error = debug.traceback(job.co, tostring(e))
+    end
+    if type(e) == "string" and e:match("^[^\n]*"):sub(-12) == "interrupted!" then
+      -- Ctrl-C (raised in a coroutine by errors.execute): stops the program now, neither
+      -- handed to on_error nor kept for later
+      jobs[job.co] = nil
+      job.error_taken = true
+      error(job.error, 0)
     end
     if job.on_error then
       job.on_error(job.error, job)

@@ -18,13 +18,14 @@ Task._waitable = true
 local function is_task(v) return type(v) == "table" and v._waitable == true end
 
 -- Every submit makes one: the fields every task has in one constructor, sized for them and
--- the two a send adds (http_id, counted): 14 fit the 16 slots Lua allocates, no rehash. The
+-- the two a send adds (http_id, counted): 15 fit the 16 slots Lua allocates, no rehash. The
 -- optional ones (usually nil) are set only when given, so they take no slot.
 function Task.new(client, req, body, uuid, max_images, key, opts)
   local t = setmetatable({
     client = client, request = req, body = body, taskUUID = uuid, max_images = max_images,
     delivery = req.deliveryMethod or "sync", format = req.outputFormat or "JPG",
     status = "queued", cost = 0, deadline = 0, _images = {},
+    in_queue = false,             -- an entry in the client's queue (skipped once it ends)
     -- images come inside the answer (base64): a large answer, worth asking gzip for
     inline = req.outputType == "base64Data" or req.outputType == "dataURI",
   }, Task)
