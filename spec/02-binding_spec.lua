@@ -256,7 +256,8 @@ describe("the client", function()
       local c <close> = assert(seedream.client { api_key = "k", url = "http://127.0.0.1:9/v1" })
       c2 = c
     end
-    assert.has_error(function() c2:step(0) end)
+    assert.has_error(function() c2:submit { positivePrompt = "x", width = 2048, height = 2048 } end)
+    assert.are.equal(0, c2:step(0))          -- a loop that goes on stepping is not broken
   end)
 
   it("has a version", function()

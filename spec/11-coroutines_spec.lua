@@ -370,6 +370,23 @@ describe("coroutines", function()
     slow:stop()
   end)
 
+  it("a game loop that goes on stepping after close() resumes the coroutines it woke", function()
+    local slow = h.emulator("--latency-ms 2000")
+    local c = slow:client()
+    local t = assert(c:submit(h.req()))
+    local got
+    local job = c:spawn(function() local _, e = t:wait(); got = e and e.code end)
+    c:step(0)
+    c:close()                              -- a scene change
+    for _ = 1, 3 do
+      if c:busy() then assert.are.equal(0, c:step(0)) end
+    end
+    assert.is_true(job.done)
+    assert.are.equal("cancelled", got)
+    assert.is_false(c:busy())
+    slow:stop()
+  end)
+
   it("wait_any of an empty list returns at once", function()
     local t0 = require("seedream.core").now()
     assert.is_nil(seedream.wait_any({}))

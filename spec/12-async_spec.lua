@@ -136,6 +136,25 @@ describe("async delivery", function()
     c:close()
   end)
 
+  it("a dropped answer on a kept-alive connection: libcurl's quiet resend meets the conflict and polls", function()
+    for _, given in ipairs { false, true } do
+      for _, delivery in ipairs { "sync", "async" } do
+        local c = emu:client()
+        assert(c:generate(h.req()))                      -- the connection is warm now
+        local before = emu:stats()
+        emu:fault { kind = "drop_after_processing" }
+        local req = h.req { deliveryMethod = delivery }
+        if given then req.taskUUID = core.uuid() end
+        local images, err = c:generate(req)
+        local what = delivery .. (given and ", caller's taskUUID" or "")
+        assert.is_truthy(images, what .. ": " .. tostring(err))
+        assert.are.equal(1, #images, what)
+        assert.are.equal(1, emu:stats().tasks_charged - before.tasks_charged, what)
+        c:close()
+      end
+    end
+  end)
+
   it("a taskUUID given twice is the caller's error, never the other task's images", function()
     local u = core.uuid()
     for _, delivery in ipairs { "sync", "async" } do

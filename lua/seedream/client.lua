@@ -484,11 +484,15 @@ function Client:_on_submit(task, done, r)
     if protocol.is_image(item) then task:_add_image(item) end
   end
   if err and err.code == "conflictTaskUUID" then
-    -- the server has this task already: an earlier attempt of ours got through (a retry, a
-    -- resend): poll, never resend
-    if task.resent or (done.attempts or 1) > 1 then return self:_start_polling(task) end
-    -- our first send: the taskUUID is another task's (the caller gave one twice), whose
-    -- images are not this request's
+    -- the server has this task already: an earlier send of ours got through (a retry, a
+    -- resend, libcurl's quiet resend after a kept-alive connection died unanswered), or
+    -- the UUID is ours (made here: no one else has it): poll, never resend
+    if task.resent or (done.attempts or 1) > 1 or (done.sends or 1) > 1
+       or not task.given_uuid then
+      return self:_start_polling(task)
+    end
+    -- sent once, under a taskUUID the caller gave: it is another task's (given twice),
+    -- whose images are not this request's
     err.field = "taskUUID"
     return task:_finish(err)
   end
@@ -725,6 +729,12 @@ function Client:step(timeout, budget)
   if getmetatable(self) ~= Client then errors.bad_self("client") end
   errors.check_arg(timeout, 1, "step", "number|nil")
   errors.check_arg(budget, 2, "step", "number|nil")
+  if self.closed and not self.stepping then
+    -- a game loop that goes on stepping after close(): the coroutines that waited for its
+    -- tasks (now cancelled) run here, as they would in any other step
+    scheduler.run_ready()
+    return 0
+  end
   check_open(self)
   if self.stepping then
     error("seedream: client:step() (or a blocking wait) from inside a callback of the same "
@@ -831,6 +841,7 @@ end
 --- True while tasks or downloads are unfinished.
 function Client:busy()
   if getmetatable(self) ~= Client then errors.bad_self("client") end
+  if self.closed then return scheduler.has_work() end  -- coroutines its tasks woke
   return self.n_active > 0 or self.n_fetching > 0 or self.n_timers > 0
       or scheduler.has_work()                      -- coroutines to resume, errors to raise
 end
