@@ -176,7 +176,7 @@ function M.run_ready()
       local job = entry[1]
       if not job.done and job.token == entry[2] then
         job.token = nil
-        local ok, e = pcall(resume, job)          -- raises only from an on_error handler
+        local ok, e = pcall(resume, job)   -- raises only from on_error, or an interrupt
         if not ok then
           -- the rest of the batch stays ready for the next step, not lost
           for j = i + 1, #batch do ready[#ready + 1] = batch[j] end
