@@ -21,7 +21,8 @@
   X(SD_ENOMEM,       "nomem",        0)                                            \
   X(SD_ECANCELLED,   "cancelled",    0)                                            \
   X(SD_EBUDGET,      "budget",       0) /* would exceed the client's cost budget */  \
-  X(SD_ECALLBACK,    "callback",     0) /* a caller's function raised (map, refine) */
+  X(SD_ECALLBACK,    "callback",     0) /* a caller's function raised (map, refine) */ \
+  X(SD_ELOCKED,      "locked",       0) /* another run holds the run directory */
 
 typedef enum {
 #define SD_X_ENUM(name, str, retry) name,

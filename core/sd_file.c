@@ -236,9 +236,9 @@ sd_code sd_file_lock(const char *path, int *fd, sd_error *err) {
     pid[n > 0 ? n : 0] = '\0';
     pid[strcspn(pid, "\n")] = '\0';
     if (pid[0] && strtol(pid, NULL, 10) == (long)getpid())
-      return sd_error_set(err, SD_EIO, NULL, "%s is held by this process (not released yet)",
-                          path);
-    return sd_error_set(err, SD_EIO, NULL, "%s is held by another process%s%s%s", path,
+      return sd_error_set(err, SD_ELOCKED, NULL,
+                          "%s is held by this process (not released yet)", path);
+    return sd_error_set(err, SD_ELOCKED, NULL, "%s is held by another process%s%s%s", path,
                         pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
   }
   char line[24];

@@ -31,7 +31,7 @@
  * has a history of bugs together with CURLMOPT_MAX_TOTAL_CONNECTIONS. Single-threaded use:
  * no lock callbacks.
  *
- * Retry classification (DESIGN.md section 4). Retried, re-sending the same body:
+ * Retry classification. Retried, re-sending the same body:
  *   - connection-level failures that may be transient: couldn't connect, send/recv error,
  *     empty reply, partial body, HTTP/2 framing/stream errors;
  *   - CURLE_OPERATION_TIMEDOUT: safe because the server keeps the taskUUID; a retry of a

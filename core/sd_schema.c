@@ -704,7 +704,7 @@ sd_code sd_request_prepare(sd_value *req, sd_error *err) {
   return SD_OK;
 }
 
-/* Open question (DESIGN.md section 4): how numberResults combines with maxSequentialImages.
+/* Open question: how numberResults combines with maxSequentialImages.
  * Assumed multiplicative, each defaulting to 1; change it here only. */
 int sd_request_max_images(const sd_value *req) {
   long long results = 1, seq = 1;

@@ -140,8 +140,8 @@ static cJSON *processing_item(const char *task_uuid)
   return o;
 }
 
-/* A polled task that failed: an item with status "error" and the error in it (DESIGN.md
- * section 4), next to the images it made before, if any. */
+/* A polled task that failed: an item with status "error" and the error in it, next to the
+ * images it made before, if any. */
 static cJSON *failed_item(const emu_task *t)
 {
   cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
@@ -359,7 +359,7 @@ static void answer_errors(emu_answer *a, unsigned status, const char *code, cons
 /* 1 when authz is "Bearer <the key>". */
 static int check_auth(emu_server *srv, const char *authz, const char **code)
 {
-  *code = "invalidApiKey"; /* missing or wrong: 401 invalidApiKey (DESIGN.md section 4) */
+  *code = "invalidApiKey"; /* missing or wrong: 401 invalidApiKey, as the real API */
   if (!authz || !*authz) return 0;
   *code = "invalidApiKey";
   if (strncasecmp(authz, "Bearer ", 7) != 0) return 0;
@@ -368,8 +368,6 @@ static int check_auth(emu_server *srv, const char *authz, const char **code)
   return strcmp(authz, srv->cfg.api_key) == 0;
 }
 
-/* 1 if an object anywhere in v repeats a key (JSON parsers disagree on which one wins:
- * cJSON keeps the first, JavaScript the last; a request should not depend on it). */
 static int cmp_keys(const void *a, const void *b)
 {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -393,6 +391,8 @@ static int object_repeats_a_key(const cJSON *o)
   return dup;
 }
 
+/* 1 if an object anywhere in v repeats a key (JSON parsers disagree on which one wins:
+ * cJSON keeps the first, JavaScript the last; a request should not depend on it). */
 static int has_duplicate_keys(const cJSON *v)
 {
   if (!v) return 0;

@@ -1,4 +1,4 @@
-/* api.h: the Runware wire protocol on POST /v1 (DESIGN.md section 4): auth, request faults,
+/* api.h: the Runware wire protocol on POST /v1: auth, request faults,
  * imageInference, getResponse and imageUpload tasks, and the result items. */
 #ifndef EMU_API_H
 #define EMU_API_H

@@ -53,7 +53,7 @@ int emu_store_init(emu_store *s);
 void emu_store_free(emu_store *s);   /* frees every record */
 
 /* Images a task produces: numberResults x maxSequentialImages. Kept in one place because
- * how the two combine on the real API is an open question (DESIGN.md section 4). */
+ * how the two combine on the real API is an open question. */
 int emu_images_per_task(const emu_spec *spec);
 
 /* Creates a task from spec (taken over: spec is zeroed) with n images, scheduled by the

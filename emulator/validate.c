@@ -1,4 +1,5 @@
-/* validate.c: see validate.h. Rules: DESIGN.md section 3; numbers: sd_limits.h. */
+/* validate.c: see validate.h. Rules: the Seedream 5.0 Lite API reference; numbers:
+ * sd_limits.h. */
 #include "validate.h"
 
 /* "no maximum" (the reference gives none, e.g. ttl): the largest integer JSON keeps exact */

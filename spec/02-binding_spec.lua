@@ -79,7 +79,8 @@ describe("seedream.core", function()
 
   it("the client error codes come from the C list", function()
     for _, code in ipairs { "invalid", "missing_key", "network", "timeout", "http",
-                            "bad_response", "io", "cancelled", "budget", "callback" } do
+                            "bad_response", "io", "cancelled", "budget", "callback",
+                            "locked" } do
       assert.is_not_nil(seedream.codes[code], code)
     end
     assert.is_true(seedream.codes.network)

@@ -160,9 +160,9 @@ describe("seedream command", function()
     code, out, err = seedream({ "generate", "tiny", "--size", "10x10", "--json", "--out", dir }, env)
     assert.are.equal(1, code)
     local ev = assert(json.decode(out))
-    assert.are.equal("error", ev.event)
-    assert.are.equal("invalid", ev.code)
-    assert.are.equal("width", ev.field)
+    assert.are.equal("error", ev.event)              -- shaped like the other error events
+    assert.are.equal("invalid", ev.error.code)
+    assert.are.equal("width", ev.error.field)
     assert.matches("pixels", err)
   end)
 

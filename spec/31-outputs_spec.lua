@@ -114,6 +114,9 @@ describe("outputs", function()
     assert.is_nil(io.open(dir .. "/x.png"))
     assert.are.equal(dir .. "/x.JPEG", (img:save(dir .. "/x.JPEG")))   -- any spelling of jpg
     assert.are.equal(dir .. "/x.img", (img:save(dir .. "/x.img")))     -- a name of the caller's own
+    local paths, errs = client:download({ img }, dir, { name = "{taskUUID}.png" })
+    assert.is_nil(paths[1])
+    assert.are.equal("invalid", errs[1].code)
   end)
 
   it("saving into a directory that does not exist says so, as a local problem", function()

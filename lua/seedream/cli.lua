@@ -22,7 +22,8 @@ local COMMON = [[
   --timeout S     seconds a task may take (default 300)
   --url URL       API endpoint (default $RUNWARE_API_URL, else the real API)
   --quiet         print only the saved file paths
-  --json          one JSON object per event line, then a summary object
+  --json          one JSON object per event line, then a summary object (a request
+                  refused before anything is made: one "error" event line, no summary)
   -h, --help      this help]]
 
 M.HELP = {
@@ -35,8 +36,10 @@ commands:
   validate request.json             check a request without sending it
   emulator [--port N] [--api-key K] start the local Runware-compatible emulator
   help [command]                    this text, or a command's
+  version                           the library's version (also --version)
 
-environment: RUNWARE_API_KEY (the API key), RUNWARE_API_URL (the endpoint)
+environment: RUNWARE_API_KEY (the API key), RUNWARE_API_URL (the endpoint),
+             SEEDREAM_CA_FILE (PEM CAs to trust as well, e.g. a company proxy's)
 exit codes: 0 ok, 1 failure (generation, validation, I/O), 2 usage error,
             3 refused by --budget (nothing sent), 130 interrupted (Ctrl-C)]],
   generate = [[
@@ -68,7 +71,7 @@ Exit 0 valid, 1 invalid (or unreadable, or an empty list), 2 usage error.]],
   emulator = [[
 usage: seedream emulator [--port N] [--api-key K] [emulator flags...]
 Starts the local Runware-compatible emulator (seedream-emulator, found next to this
-script, in ../build/ or on PATH) and prints its URL. Other flags (--latency-ms N, --quiet,
+script, in ../build/, at $SEEDREAM_EMULATOR or on PATH) and prints its URL. Other flags (--latency-ms N, --quiet,
 ...) are passed through; see `seedream emulator -- --help`. The key defaults to
 $RUNWARE_API_KEY.]],
 }
@@ -278,8 +281,8 @@ function M.generate(argv)
   if not ok then
     io.stderr:write(tostring(verr), "\n")
     if opts.json then         -- a JSON reader of stdout learns it too, as one event line
-      say(io.stdout, require("seedream.json").encode { event = "error", code = verr.code,
-        field = verr.field, message = verr.message })
+      say(io.stdout, require("seedream.json").encode { event = "error", error = {
+        code = verr.code, field = verr.field, message = verr.message } })
     end
     return EXIT.failure
   end

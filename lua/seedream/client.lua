@@ -66,6 +66,14 @@ local function opt_num(o, key, default, int, zero_ok, name)
   return int and math.tointeger(v) or v
 end
 
+-- The keys each options table may have (others raise, with the nearest name).
+local CLIENT_OPTIONS = set { "api_key", "url", "timeout", "connect_timeout", "retries",
+  "backoff", "max_in_flight", "delivery", "poll", "ca_file", "on_image", "on_error", "budget",
+  "price", "dry_run", "journal" }
+local POLL_OPTIONS = set { "first", "min", "factor", "max", "timeout" }
+local SUBMIT_OPTIONS = set { "timeout", "on_image" }
+M.SUBMIT_OPTIONS = SUBMIT_OPTIONS
+
 --- Creates a client.
 -- Options: `api_key` (default `RUNWARE_API_KEY`), `url` (default `RUNWARE_API_URL`, else the
 -- real API), `timeout` (seconds a task may take, default 300), `connect_timeout` (10),
@@ -80,13 +88,6 @@ end
 -- seedream.run_dir: it makes runs resumable), `ca_file` (default `SEEDREAM_CA_FILE`: a PEM
 -- file of CA certificates to trust besides the system's CA directory, e.g. a company proxy's).
 -- @return client, or `nil, err`
-local CLIENT_OPTIONS = set { "api_key", "url", "timeout", "connect_timeout", "retries",
-  "backoff", "max_in_flight", "delivery", "poll", "ca_file", "on_image", "on_error", "budget",
-  "price", "dry_run", "journal" }
-local POLL_OPTIONS = set { "first", "min", "factor", "max", "timeout" }
-local SUBMIT_OPTIONS = set { "timeout", "on_image" }
-M.SUBMIT_OPTIONS = SUBMIT_OPTIONS
-
 function M.new(o)
   o = o or {}
   if type(o) ~= "table" then error("bad argument #1 to 'client' (table expected)", errors.user_level()) end
@@ -174,6 +175,11 @@ end
 
 function Client:__tostring()
   return ("seedream.Client %s (%d task(s) active)"):format(self.url, self.n_active)
+end
+
+-- A method called with '.' instead of ':' gets its first argument as self: said plainly.
+local function check_self(self)
+  if getmetatable(self) ~= Client then errors.bad_self("client", 2) end
 end
 
 local function check_open(self)
@@ -264,7 +270,7 @@ local URL_ANSWER_MAX = 64 * 1024 * 1024
 --- Submits a request and returns its task at once; `nil, err` when the request is invalid
 -- (nothing is sent then). `opts`: `timeout` (seconds), `on_image(img, task)`.
 function Client:submit(req, opts)
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   if type(req) ~= "table" then
     error("bad argument #1 to 'submit' (table expected)", errors.user_level())
   end
@@ -337,7 +343,7 @@ end
 
 --- Submits and waits: the images (a list) or `nil, err`.
 function Client:generate(req, opts)
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   errors.check_arg(req, 1, "generate", "table")
   local task, err = self:submit(req, opts)
   if not task then return nil, err end
@@ -346,14 +352,13 @@ end
 
 --- Starts fn(...) in a coroutine whose `task:wait()` calls yield; it runs until its first
 -- wait, then advances whenever `client:step()` runs. Returns the job (`job.done`,
--- `job.results`, `job.error`). An error in fn is raised by the next `step()` unless
--- `on_error` (here or in the client options) handles it.
+-- `job.results`, `job.error`). An error in fn is raised by the next `step()` unless the
+-- client's `on_error` handles it or a `job:wait()` takes it.
 function Client:spawn(fn, ...)
   check_open(self)
   return scheduler.spawn(fn, self.on_error, ...)
 end
 
--- Sends queued tasks while slots are free, and the batched poll when it is due.
 -- Async submissions are small and answered at once: up to BATCH of them share one POST
 -- (the body is always an array of tasks), so a frame that starts 50 tasks makes one
 -- request, not 50. Sync tasks go alone: each answer waits for its own images.
@@ -368,14 +373,21 @@ function Client:_journal_submitted(task)
   task.journaled = true
 end
 
+-- A POST to the API: the transport's id, or nil, err. `retries` nil: the client's; `inline`:
+-- the answer carries images (gzip asked for, no size cap), else it is read to at most
+-- URL_ANSWER_MAX bytes.
+function Client:_post(body, timeout, retries, inline)
+  return self.http:post(self.url, secrets[self], body, timeout, retries, inline,
+                        not inline and URL_ANSWER_MAX or nil)
+end
+
 -- One task in its own POST (sync tasks, large bodies).
 function Client:_send_one(task, timeout)
   -- journaled (and fsynced) before it is sent: a run killed now can still find it
   local jerr = self:_journal_submitted(task)
   if jerr then return task:_finish(jerr) end
   if task.status ~= "queued" then return end       -- cancelled by a journal listener
-  local id, err = self.http:post(self.url, secrets[self], task.body, timeout, nil, task.inline,
-                                 not task.inline and URL_ANSWER_MAX or nil)
+  local id, err = self:_post(task.body, timeout, nil, task.inline)
   if not id then return task:_finish(errors.from_core(err)) end
   self.counters.submit_requests = self.counters.submit_requests + 1
   task.status = "sent"
@@ -405,8 +417,7 @@ function Client:_send_batch(all, timeout)
     end
   end
   if #tasks == 0 then return end
-  local id, err = self.http:post(self.url, secrets[self], "[" .. table.concat(parts, ",") .. "]",
-                                 timeout, nil, inline, not inline and URL_ANSWER_MAX or nil)
+  local id, err = self:_post("[" .. table.concat(parts, ",") .. "]", timeout, nil, inline)
   for _, task in ipairs(tasks) do
     if id then
       task.status = "sent"
@@ -465,8 +476,7 @@ function Client:_dispatch(t)
     for _, task in ipairs(list) do if task.deadline > last then last = task.deadline end end
     if last - t < timeout then timeout = last - t end
     if timeout >= 0.001 then              -- else all of them time out in this step anyway
-      local id = self.http:post(self.url, secrets[self], body, timeout, 0, inline,
-                                not inline and URL_ANSWER_MAX or nil)
+      local id = self:_post(body, timeout, 0, inline)
       if id then self:_poll_sent(id, list) end
     end
   end
@@ -496,6 +506,8 @@ function Client:_on_submit(task, done, r)
     err.field = "taskUUID"
     return task:_finish(err)
   end
+  -- (not after a timeout: a POST's timeout is what is left of its task's time, so the task
+  -- itself has timed out; a run directory's next run polls it)
   if not items and not r.errors[task.taskUUID] and not task.repolled
      and (not err or (errors.outcome_unknown(err) and err.code ~= "timeout")) then
     -- no word of this task that can be read (the connection broke after the request left,
@@ -535,7 +547,7 @@ function Client:_on_finish(task)
   -- a large request body is not kept once the task has ended: one never sent (cancelled
   -- in the queue) is freed now, not whenever the collector gets to a 16-byte userdata
   local body = task.body
-  if type(body) == "userdata" then getmetatable(body).__close(body) end
+  if type(body) == "userdata" then body:close() end
   task.body = nil
   if task.counted then
     task.counted = false
@@ -726,7 +738,7 @@ end
 -- whose `on_image` work is heavy: 50 images landing at once are then spread over frames.
 -- Returns the number of unfinished tasks.
 function Client:step(timeout, budget)
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   errors.check_arg(timeout, 1, "step", "number|nil")
   errors.check_arg(budget, 2, "step", "number|nil")
   if self.closed and not self.stepping then
@@ -816,7 +828,7 @@ end
 --- Saves many images into `dir` concurrently (see `Image:save` for `opts.name`).
 -- Returns `paths, errs`: two tables indexed like `images`.
 function Client:download(images, dir, opts)
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   errors.check_arg(images, 1, "download", "table")
   errors.check_arg(dir, 2, "download", "string")
   errors.check_arg(opts, 3, "download", "table|nil")
@@ -840,7 +852,7 @@ end
 
 --- True while tasks or downloads are unfinished.
 function Client:busy()
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   if self.closed then return scheduler.has_work() end  -- coroutines its tasks woke
   return self.n_active > 0 or self.n_fetching > 0 or self.n_timers > 0
       or scheduler.has_work()                      -- coroutines to resume, errors to raise
@@ -865,7 +877,7 @@ end
 -- budget; without one, `{ reported = <sum of reported costs>, estimated = <worst case of
 -- the tasks a dry run planned> }`.
 function Client:cost()
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   if self.budget then return self.budget:summary() end
   return { reported = self.counters.cost, estimated = self.counters.estimated or 0,
            price = self.price }
@@ -874,7 +886,7 @@ end
 --- Counters: submitted, images, cost, polls (getResponse tasks), poll_requests (POSTs),
 -- plus the transport's started/finished/retries/connects.
 function Client:stats()
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   local s = {}
   for k, v in pairs(self.counters) do s[k] = v end
   if self.http then
@@ -889,7 +901,7 @@ end
 -- (No `__gc`: a collected client takes its tasks with it, and its transport's own `__gc`
 -- frees the connections.)
 function Client:close()
-  if getmetatable(self) ~= Client then errors.bad_self("client") end
+  check_self(self)
   if self.closed then return end
   self.closed = true
   for task in pairs(self.active) do task:cancel() end

@@ -52,23 +52,18 @@ static sd_value *request_arg(lua_State *L, sd_error *err) {
   return req;
 }
 
-/* prepare(req [, as_array [, want_key]]) -> body, taskUUID, max_images, key | nil, err
- * body is a Lua string, or a seedream.Body userdata above LSD_INLINE_BODY_MAX bytes.
- * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
- * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
- * files given with seedream.file are streamed into the body here, encoded once. key names
- * the request for resumed runs (same fields, any taskUUID and field order: same key). */
-/* What prepare holds in C while it calls Lua: in a to-be-closed slot, so that these are
- * freed however the call ends, a raised out-of-memory too (then by __gc if need be). */
-typedef struct prepare_hold {
+/* What prepare (and json_string) hold in C while they call Lua: in a to-be-closed slot, so
+ * that these are freed however the call ends, a raised out-of-memory too (then by __gc if
+ * need be). */
+typedef struct lsd_hold {
   sd_value *req;
   char *json;
-} prepare_hold;
+} lsd_hold;
 
-#define LSD_HOLD_MT "seedream.prepare_hold"
+#define LSD_HOLD_MT "seedream.hold"
 
 static int hold_gc(lua_State *L) {
-  prepare_hold *h = luaL_checkudata(L, 1, LSD_HOLD_MT);
+  lsd_hold *h = luaL_checkudata(L, 1, LSD_HOLD_MT);
   sd_value_free(h->req);
   free(h->json);
   h->req = NULL;
@@ -77,8 +72,8 @@ static int hold_gc(lua_State *L) {
 }
 
 /* A fresh hold in a to-be-closed slot on the top of the stack. */
-static prepare_hold *push_hold(lua_State *L) {
-  prepare_hold *h = lua_newuserdatauv(L, sizeof *h, 0);
+static lsd_hold *push_hold(lua_State *L) {
+  lsd_hold *h = lua_newuserdatauv(L, sizeof *h, 0);
   h->req = NULL;
   h->json = NULL;
   luaL_setmetatable(L, LSD_HOLD_MT);
@@ -86,6 +81,12 @@ static prepare_hold *push_hold(lua_State *L) {
   return h;
 }
 
+/* prepare(req [, as_array [, want_key]]) -> body, taskUUID, max_images, key | nil, err
+ * body is a Lua string, or a seedream.Body userdata above LSD_INLINE_BODY_MAX bytes.
+ * Validates, fills taskType/model/taskUUID, moves referenceImages into inputs and writes
+ * the wire JSON of one task object (as_array: the whole request body, "[task]"). Local
+ * files given with seedream.file are streamed into the body here, encoded once. key names
+ * the request for resumed runs (same fields, any taskUUID and field order: same key). */
 static int lsd_prepare(lua_State *L) {
   sd_error err;
   sd_buf buf;
@@ -94,7 +95,7 @@ static int lsd_prepare(lua_State *L) {
   size_t len;
   int as_array = lua_toboolean(L, 2);
   int want_key = lua_toboolean(L, 3);        /* read now: the results go on the stack */
-  prepare_hold *hold = push_hold(L);         /* before anything is held */
+  lsd_hold *hold = push_hold(L);         /* before anything is held */
   req = request_arg(L, &err);
   if (!req) return lsd_push_error(L, &err);
   hold->req = req;
@@ -165,7 +166,7 @@ static int lsd_json_string(lua_State *L) {
   size_t len, outlen;
   const char *s = luaL_checklstring(L, 1, &len);
   sd_buf buf;
-  prepare_hold *hold = push_hold(L);         /* frees out even if the push raises */
+  lsd_hold *hold = push_hold(L);         /* frees out even if the push raises */
   sd_buf_init(&buf);
   sd_json_write_string(&buf, s, len);
   hold->json = sd_buf_detach(&buf, &outlen);

@@ -228,7 +228,7 @@ function M.outcome_unknown(err)
 end
 
 -- The codes with which the server says it does not know a taskUUID (Runware's SDKs list
--- taskFailedOrNotFound; the emulator, as DESIGN.md, says taskNotFound).
+-- taskFailedOrNotFound; the emulator says taskNotFound).
 local NOT_FOUND = { taskNotFound = true, taskFailedOrNotFound = true }
 
 --- True when the server said it has no task under that taskUUID.

@@ -98,17 +98,34 @@ function M.file_name(img, pattern)
   return name
 end
 
+-- nil, or the error for a path named for another image format than img's (a JPEG in
+-- "x.png" misleads whoever opens it).
+local function wrong_extension(img, path)
+  local ext = path:lower():match("%.(%w+)$")
+  ext = ext == "jpeg" and "jpg" or ext
+  if not (ext == "jpg" or ext == "png" or ext == "webp") or not img.format
+     or ext == img.format then
+    return nil
+  end
+  return errors.new { code = "invalid", field = "path", message = ("%s names a %s file, but "
+    .. "this image is a %s: name it .%s, or ask for outputFormat = \"%s\""):format(path,
+    ext:upper(), img.format:upper(), img.format, ext:upper()) }
+end
+
 --- Where `save(target)` writes: target itself, or a generated name inside it when target
--- is a directory (or ends with "/").
+-- is a directory (or ends with "/"); `nil, err` for a name of another image format.
 function M.path_for(img, target, opts)
   opts = opts or {}
   target = target or "."
+  local path = target
   if target:sub(-1) == "/" or is_dir(target) then
     local name, err = M.file_name(img, opts.name)
     if not name then return nil, err end
-    return (target:gsub("/+$", "")) .. "/" .. name
+    path = (target:gsub("/+$", "")) .. "/" .. name
   end
-  return target
+  local err = wrong_extension(img, path)
+  if err then return nil, err end
+  return path
 end
 
 -- Writes an inline (base64 / data URI) image; URL images need the client.
@@ -139,14 +156,6 @@ function Image:save(target, opts)
   if opts then errors.check_options(opts, M.SAVE_OPTIONS, "save") end
   local path, err = M.path_for(self, target, opts)
   if not path then return nil, err end
-  -- an image file named for another format (a JPEG in "x.png") misleads whoever opens it
-  local ext = path:lower():match("%.(%w+)$")
-  ext = ext == "jpeg" and "jpg" or ext
-  if (ext == "jpg" or ext == "png" or ext == "webp") and self.format and ext ~= self.format then
-    return nil, errors.new { code = "invalid", field = "path", message = ("%s names a %s file, "
-      .. "but this image is a %s: name it .%s, or ask for outputFormat = \"%s\""):format(path,
-      ext:upper(), self.format:upper(), self.format, ext:upper()) }
-  end
   if self.imageBase64Data or self.imageDataURI then return M.write_inline(self, path) end
   local task = owner[self]
   if not self.imageURL then

@@ -80,7 +80,6 @@ function Client:_plan(task)
   self.counters.planned = (self.counters.planned or 0) + 1
   -- its worst case, so that a dry run costs a pipeline with or without a budget
   self.counters.estimated = (self.counters.estimated or 0) + task.max_images * self.price
-  task.status = "planned"
   for i = 1, task.max_images do
     local img = image.new({ imageUUID = core.uuid(), taskUUID = task.taskUUID }, task, i)
     img.planned = true

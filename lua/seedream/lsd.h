@@ -25,8 +25,8 @@ int lsd_push_error(lua_State *L, const sd_error *err);
 void lsd_open_http(lua_State *L);   /* registers the Http metatable; leaves nothing */
 int lsd_http_new(lua_State *L);     /* core.http{...} */
 int lsd_write_base64(lua_State *L); /* core.write_base64(path, text, offset, expect) */
-int lsd_sniff(lua_State *L);
-int lsd_whole_image(lua_State *L);        /* core.sniff(path) */
+int lsd_sniff(lua_State *L);        /* core.sniff(path) */
+int lsd_whole_image(lua_State *L);  /* core.whole_image(path, kind) */
 int lsd_kind_of(lua_State *L);      /* core.kind_of(bytes) */
 int lsd_base64_decode(lua_State *L); /* core.base64_decode(text, offset) */
 int lsd_write_file(lua_State *L);   /* core.write_file(path, data), atomic */

@@ -60,6 +60,14 @@ void lsd_open_body(lua_State *L) {
     {"__gc", body_gc}, {"__close", body_gc}, {"__len", body_len},
     {"__tostring", body_tostring}, {NULL, NULL},
   };
-  if (luaL_newmetatable(L, LSD_BODY_MT)) luaL_setfuncs(L, meta, 0);
+  static const luaL_Reg methods[] = {
+    {"close", body_gc}, /* frees the bytes now (a task that ends unsent): idempotent */
+    {NULL, NULL},
+  };
+  if (luaL_newmetatable(L, LSD_BODY_MT)) {
+    luaL_setfuncs(L, meta, 0);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+  }
   lua_pop(L, 1);
 }

@@ -1,4 +1,4 @@
---- Batched getResponse polling of async tasks (DESIGN.md section 4): every async task in
+--- Batched getResponse polling of async tasks: every async task in
 -- flight goes in ONE request per cycle, at an adaptive interval (poll.first after a task is
 -- accepted, then poll.min while images arrive, growing by poll.factor up to poll.max), and
 -- each answer is handed to its tasks, in slices when a step has a budget. Methods of the

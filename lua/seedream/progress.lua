@@ -7,6 +7,7 @@
 --     p:attach(run)
 -- @module seedream.progress
 local core = require "seedream.core"
+local errors = require "seedream.error"
 
 local M = {}
 
@@ -16,14 +17,17 @@ P.__name = "seedream.Progress"
 
 --- True when file descriptor `fd` (default 1, stdout) is a terminal.
 function M.is_tty(fd)
-  return require("seedream.error").execute("test -t " .. math.tointeger(fd or 1)) == true
+  return errors.execute("test -t " .. math.tointeger(fd or 1)) == true
 end
 
 --- A progress reporter. Options: `mode` ("tty" | "plain" | "json" | "quiet"; default "tty"
 -- when stdout is a terminal, else "plain"), `out` (a file, default io.stdout),
 -- `width` (bar width, default 24).
+local OPTIONS = { mode = true, out = true, width = true }
+
 function M.new(o)
   o = o or {}
+  errors.check_options(o, OPTIONS, "progress.new")
   local mode = o.mode or (M.is_tty(1) and "tty" or "plain")
   if mode ~= "tty" and mode ~= "plain" and mode ~= "json" and mode ~= "quiet" then
     error("bad option 'mode' to progress.new (tty, plain, json or quiet expected)", 2)

@@ -1,4 +1,4 @@
---- The Runware wire protocol (DESIGN.md section 4): request bodies and response parsing.
+--- The Runware wire protocol: request bodies and response parsing.
 -- Kept apart from the client so that what is *inferred* about the protocol is in one file.
 -- @module seedream.protocol
 local core = require "seedream.core"

@@ -97,7 +97,7 @@ end
 function M.sanitize(req) return clean(req) end
 
 -- A plain image item, without inline data.
--- Images are known by (taskUUID, imageUUID), as DESIGN.md says of webhook deliveries: an
+-- Images are known by (taskUUID, imageUUID), as webhook deliveries carry them: an
 -- imageUUID alone may come again in another task (a server's reuse, or a hostile one).
 local function ikey(it, task_uuid)
   return tostring(it.taskUUID or task_uuid) .. "/" .. tostring(it.imageUUID)
@@ -154,12 +154,13 @@ function M.open(dir, opts)
   local lock, lerr = core.lock(dir .. "/.seedream-lock")
   if not lock then
     local msg = tostring(lerr.message)
-    if not msg:find(" is held by ", 1, true) then       -- not another run: a directory we cannot write
+    if lerr.code ~= "locked" then            -- not another run: a directory we cannot write
       return nil, errors.new { code = "io", message = "cannot write to the run directory "
         .. dir .. ": " .. msg }
     end
-    return nil, errors.new { code = "io", message = "the run directory " .. dir .. " is in use: "
-      .. msg .. ". One run at a time (run:close() ends one), or tasks would be paid twice" }
+    return nil, errors.new { code = "locked", message = "the run directory " .. dir
+      .. " is in use: " .. msg .. ". One run at a time (run:close() ends one), or tasks "
+      .. "would be paid twice" }
   end
   self.lock = lock
   -- temporary files of a killed run (manifest, gallery, downloads: "<name>.part-XXXXXX");
@@ -274,7 +275,7 @@ end
 
 --- Adds a listener `fn(ev, data, run)` called on every event: "submitted", "adopted"
 -- (polled, submitted by an earlier run), "replayed" (finished in an earlier run), "planned"
--- (dry run), "refused" (budget), "image", "finished", "saved", "save_failed", "error",
+-- (dry run), "refused" (by the budget, or invalid: not sent), "image", "finished", "saved", "save_failed", "error",
 -- "summary". data has `task`, `record`, `image`, `file`, `error` as they apply.
 function Run:on(fn) self.listeners[#self.listeners + 1] = fn end
 
@@ -656,8 +657,9 @@ end
 --- The manifest as a table (what manifest.json holds): `format`, `model`, `created`,
 -- `updated`, `totals`, `tasks` (taskUUID, key, status, prompt, request, submitted,
 -- finished, images, error, estimate for planned tasks, webhook when its images went to
--- the request's webhookURL) and `images` (file, status, prompt,
--- params, width, height, seed, imageUUID, taskUUID, index, cost, parents, created).
+-- the request's webhookURL), `images` (file, status, prompt, params, width, height, seed,
+-- imageUUID, taskUUID, index, cost, parents, created), `refused` (requests not sent: prompt,
+-- error, code, field, at) and `title`.
 function Run:manifest()
   local by_url, tasks, images = {}, array(), array()
   for _, u in ipairs(self.order) do

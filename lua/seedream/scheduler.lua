@@ -2,6 +2,8 @@
 -- `task:wait()` and are resumed by `client:step()` when what they wait for has happened.
 -- Coroutines stay in Lua (no C frames are ever yielded across).
 -- @module seedream.scheduler
+local errors = require "seedream.error"
+
 local M = {}
 
 local jobs = setmetatable({}, { __mode = "k" })   -- coroutine -> job
@@ -60,7 +62,8 @@ Job.__name = "seedream.Job"
 M.drive = nil
 
 --- Waits until the job's coroutine has returned; gives its results, or `nil, err` with the
--- error (a traceback string) if it raised. Yields inside managed coroutines, else drives
+-- error if it raised (a string with the traceback appended, or the error table itself with
+-- the traceback in its `traceback` field). Yields inside managed coroutines, else drives
 -- the clients. An error given to a waiter this way is its to handle: step() does not
 -- raise it as well.
 function Job:wait()
@@ -105,7 +108,7 @@ local function finish(job, ok, ...)
     else
       job.error = debug.traceback(job.co, tostring(e))
     end
-    if type(e) == "string" and e:match("^[^\n]*"):sub(-12) == "interrupted!" then
+    if errors.is_interrupt(e) then
       -- Ctrl-C (raised in a coroutine by errors.execute): stops the program now, neither
       -- handed to on_error nor kept for later
       jobs[job.co] = nil

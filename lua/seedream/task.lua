@@ -15,11 +15,14 @@ local FINAL = { done = true, failed = true, cancelled = true }
 -- A task, or a download (seedream.fetch's objects inherit these methods): not what a call
 -- with '.' instead of ':' passes as self.
 Task._waitable = true
-local function is_task(v) return type(v) == "table" and v._waitable == true end
+local function check_task(v)
+  if type(v) ~= "table" or v._waitable ~= true then errors.bad_self("task", 2) end
+end
 
 -- Every submit makes one: the fields every task has in one constructor, sized for them and
--- the two a send adds (http_id, counted): 15 fit the 16 slots Lua allocates, no rehash. The
--- optional ones (usually nil) are set only when given, so they take no slot.
+-- the two a send adds (http_id, counted): 15 fit the 16 slots Lua allocates, so a plain
+-- task is never rehashed. The optional ones (key, on_image, timeout, given_uuid, journaled,
+-- batch_rq, ...) are set only when they apply.
 function Task.new(client, req, body, uuid, max_images, key, opts)
   local t = setmetatable({
     client = client, request = req, body = body, taskUUID = uuid, max_images = max_images,
@@ -41,7 +44,7 @@ end
 
 --- True once the task has finished (done, failed or cancelled).
 function Task:done()
-  if not is_task(self) then errors.bad_self("task") end
+  check_task(self)
   return FINAL[self.status] == true
 end
 
@@ -49,7 +52,7 @@ end
 -- then holds any images that had already arrived: nothing paid for is dropped); nothing
 -- while still running.
 function Task:result()
-  if not is_task(self) then errors.bad_self("task") end
+  check_task(self)
   if self.status == "done" then return self._images end
   if self.err then return nil, self.err end
   return nil
@@ -131,7 +134,7 @@ end
 -- `seedream.run`/`client:spawn` it yields to the scheduler; elsewhere it drives the client's
 -- loop (blocking) until done. `timeout` (seconds) bounds this wait only.
 function Task:wait(timeout)
-  if not is_task(self) then errors.bad_self("task") end
+  check_task(self)
   local now = self.client.now
   local deadline = timeout and now() + timeout      -- one bound for the whole wait
   while not self:done() do
@@ -180,7 +183,7 @@ end
 --- Iterates over the images as they arrive: `for img in task:images() do ... end` waits
 -- (yielding or driving the loop, as `wait` does) for each next image until the task ends.
 function Task:images()
-  if not is_task(self) then errors.bad_self("task") end
+  check_task(self)
   local i = 0
   return function()
     while true do
@@ -197,7 +200,7 @@ end
 --- Stops waiting for this task locally. The server may still finish it (and charge for it):
 -- cancellation is not part of the Runware API.
 function Task:cancel()
-  if not is_task(self) then errors.bad_self("task") end
+  check_task(self)
   if self:done() then return false end
   self.client:_cancel(self)
   self:_finish(errors.new { code = "cancelled", message = "cancelled by the caller" },

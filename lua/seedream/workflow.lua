@@ -40,6 +40,11 @@ local function extent(list)
   return n
 end
 
+-- The keys map's and refine's options may have (others raise, with the nearest name).
+local MAP_OPTIONS = { concurrency = true }
+local REFINE_OPTIONS = { references = true, request = true, width = true, height = true,
+                         concurrency = true, timeout = true }
+
 --- Runs `fn(item, i)` for every item of `list` (1 to `list.n`, else to its largest index:
 -- a list with holes, such as the results of an earlier map, is gone through whole) in
 -- coroutines, at most `opts.concurrency` (default 8) at once, and waits for all of them.
@@ -52,10 +57,6 @@ end
 -- @tparam[opt] table opts `{ concurrency = n }`
 -- @treturn table results
 -- @treturn table errs
-local MAP_OPTIONS = { concurrency = true }
-local REFINE_OPTIONS = { references = true, request = true, width = true, height = true,
-                         concurrency = true, timeout = true }
-
 function M.map(list, fn, opts)
   if type(list) ~= "table" then error("bad argument #1 to 'map' (table expected)", 2) end
   if type(fn) ~= "function" then error("bad argument #2 to 'map' (function expected)", 2) end
@@ -106,8 +107,17 @@ function M.map(list, fn, opts)
   return results, errs
 end
 
+-- The client methods below are called with ':' (a '.' would shift every argument).
+local Client_class
+local function check_client(c)
+  if getmetatable(c) ~= Client_class then errors.bad_self("client", 2) end
+end
+
 --- Client method: `client:map(list, fn, opts)`, see `map`.
-local function client_map(_, list, fn, opts) return M.map(list, fn, opts) end
+local function client_map(self, list, fn, opts)
+  check_client(self)
+  return M.map(list, fn, opts)
+end
 
 local function refs_of(req)
   local inputs = type(req.inputs) == "table" and req.inputs or {}
@@ -124,6 +134,7 @@ end
 -- @treturn table|nil images
 -- @return err
 function M.series(client, req, n, opts)
+  check_client(client)
   if type(req) ~= "table" then error("bad argument #1 to 'series' (table expected)", 2) end
   if n == nil then error("bad argument #2 to 'series' (number of images expected)", 2) end
   local limits = core.limits
@@ -176,6 +187,7 @@ end
 -- size, else 2048x2048), `concurrency` (as in `map`), `timeout`.
 -- Returns `results, errs` like `map`: `results[i]` is the refined image of `images[i]`.
 function M.refine(client, images, prompt, opts)
+  check_client(client)
   if type(images) ~= "table" then error("bad argument #1 to 'refine' (table expected)", 2) end
   local tp = type(prompt)
   if tp ~= "string" and tp ~= "function" then
@@ -224,6 +236,7 @@ end
 --- Installs the workflow layer: `client:map`, `client:series`, `client:refine` on the
 -- client class, and `seedream.map`, `seedream.run_dir` on the module table.
 function M.install(seedream, Client)
+  Client_class = Client
   Client.map = client_map
   Client.series = M.series
   Client.refine = M.refine

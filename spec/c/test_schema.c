@@ -215,7 +215,7 @@ static void test_size(void) {
   OK(REQ(",\"width\":3226,\"height\":3225"));  /* 10403850 */
   ERR(REQ(",\"width\":3226,\"height\":3226"), "width", "10407076 pixels");
   ERR(REQ(",\"width\":9007199254740993,\"height\":9007199254740993"), "width", "pixels");
-  /* common sizes of DESIGN.md */
+  /* common sizes (the reference's examples, the README's) */
   static const int sizes[][2] = {{2048, 2048}, {2304, 1728}, {2848, 1600}, {2496, 1664},
                                  {3136, 1344}, {3072, 3072}, {3456, 2592}, {4096, 2304},
                                  {3744, 2496}, {4704, 2016}};
