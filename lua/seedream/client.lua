@@ -1,4 +1,6 @@
---- The client: submits tasks, drives I/O without blocking, polls async tasks in batches.
+--- The client: submits tasks, drives I/O without blocking, hands results to tasks. Its
+-- options are read by seedream.options; sending (queue, POSTs), polling and the tasks of
+-- run directories (journaled) are methods added from their own modules.
 -- @module seedream.client
 local core = require "seedream.core"
 local errors = require "seedream.error"
@@ -10,6 +12,8 @@ local image = require "seedream.image"
 local Budget = require "seedream.budget"
 local polling = require "seedream.polling"
 local journaled = require "seedream.journaled"
+local options = require "seedream.options"
+local sending = require "seedream.sending"
 
 local M = {}
 M.DEFAULT_URL = "https://api.runware.ai/v1"
@@ -29,91 +33,27 @@ M.clients = clients
 local now = core.now
 Client.now = now
 
-local function set(list)
-  local s = {}
-  for _, k in ipairs(list) do s[k] = true end
-  return s
-end
-
-local function bad_option(name, what, v)
-  error(("bad option '%s' to seedream.client (%s expected, got %s)")
-        :format(name, what, type(v) == "number" and tostring(v) or type(v)), errors.user_level())
-end
-
--- An environment variable, nil when unset or empty (VAR= in a shell means "not set").
-local function env_or_nil(name)
-  local v = os.getenv(name)
-  if v == "" then return nil end
-  return v
-end
-
--- o[key], of type kind, or default when absent; `name` is how the message calls it.
-local function opt(o, key, kind, default, name)
-  local v = o[key]
-  if v == nil then return default end
-  if type(v) ~= kind then bad_option(name or key, kind, v) end
-  return v
-end
-
--- A number option that must be > 0 (>= 0 with zero_ok), and a whole one with int.
-local function opt_num(o, key, default, int, zero_ok, name)
-  local v = opt(o, key, "number", default, name)
-  if v == nil then return nil end
-  if v ~= v or v < 0 or (v == 0 and not zero_ok) or (int and math.tointeger(v) == nil) then
-    local what = (int and "a whole number" or "a number") .. (zero_ok and " >= 0" or " > 0")
-    bad_option(name or key, what, v)
-  end
-  return int and math.tointeger(v) or v
-end
-
--- The keys each options table may have (others raise, with the nearest name).
-local CLIENT_OPTIONS = set { "api_key", "url", "timeout", "connect_timeout", "retries",
-  "backoff", "max_in_flight", "delivery", "poll", "ca_file", "on_image", "on_error", "budget",
-  "price", "dry_run", "journal" }
-local POLL_OPTIONS = set { "first", "min", "factor", "max", "timeout" }
-local SUBMIT_OPTIONS = set { "timeout", "on_image" }
-M.SUBMIT_OPTIONS = SUBMIT_OPTIONS
-
 --- Creates a client.
--- Options: `api_key` (default `RUNWARE_API_KEY`), `url` (default `RUNWARE_API_URL`, else the
--- real API), `timeout` (seconds a task may take, default 300), `connect_timeout` (10),
--- `retries` (3), `backoff` (0.5 s), `max_in_flight` (16), `delivery` ("sync"|"async": the
--- deliveryMethod used when a request does not say), `poll` ({ first = 1, min = 0.5,
--- factor = 1.5, max = 10, timeout } seconds; timeout bounds one poll request: by default
--- max(20, 2 x max), or max(60, 3 x max) when its answer carries images inline, and never
--- past the last deadline of the tasks it polls), `on_image(img, task)`, `on_error(msg)`,
--- `budget` (USD: forces includeCost and refuses tasks that could exceed it, code `budget`),
--- `price` (per image, default 0.035), `dry_run` (validate and plan; send nothing),
--- `journal` (an object with lookup(key) / submitted(task) / finished(task), see
--- seedream.run_dir: it makes runs resumable), `ca_file` (default `SEEDREAM_CA_FILE`: a PEM
--- file of CA certificates to trust besides the system's CA directory, e.g. a company proxy's).
+-- Options (checked and read by seedream.options, which lists them with their defaults):
+-- `api_key`, `url`, `timeout`, `connect_timeout`, `retries`, `backoff`, `max_in_flight`,
+-- `delivery`, `poll`, `on_image(img, task)`, `on_error(err)`, `budget`, `price`,
+-- `dry_run`, `journal` (an object with lookup(key) / submitted(task) / finished(task), see
+-- seedream.run_dir: it makes runs resumable), `ca_file`.
 -- @return client, or `nil, err`
 function M.new(o)
-  o = o or {}
-  if type(o) ~= "table" then error("bad argument #1 to 'client' (table expected)", errors.user_level()) end
-  errors.check_options(o, CLIENT_OPTIONS, "seedream.client")
-  local poll = opt(o, "poll", "table", {})
-  errors.check_options(poll, POLL_OPTIONS, "seedream.client", "poll.")
-  for _, k in ipairs { "first", "min", "factor", "max", "timeout" } do
-    opt_num(poll, k, nil, false, false, "poll." .. k)
-  end
-  if poll.factor and poll.factor < 1 then bad_option("poll.factor", "a number >= 1", poll.factor) end
+  local c, cerr = options.read(o, M.DEFAULT_URL)
+  if not c then return nil, cerr end
   local self = setmetatable({
-    url = opt(o, "url", "string", env_or_nil("RUNWARE_API_URL") or M.DEFAULT_URL),
-    timeout = opt_num(o, "timeout", 300),
-    max_in_flight = opt_num(o, "max_in_flight", 16, true),
-    delivery = opt(o, "delivery", "string", nil),
-    on_image = opt(o, "on_image", "function", nil),
-    on_error = opt(o, "on_error", "function", nil),
-    poll = { first = poll.first or 1.0, min = poll.min or 0.5, factor = poll.factor or 1.5,
-             max = poll.max or 10.0, timeout = poll.timeout },
+    url = c.url, timeout = c.timeout, max_in_flight = c.max_in_flight, delivery = c.delivery,
+    on_image = c.on_image, on_error = c.on_error, poll = c.poll, dry_run = c.dry_run,
+    journal = c.journal, price = c.price,
     queue = {}, qhead = 1, qtail = 0, queue_dead = 0,   -- queue_dead: cancelled entries in it
     inflight = 0,            -- tasks sent and not finished (bounded by max_in_flight)
     active = {}, n_active = 0, -- every unfinished task
     given_uuids = {},        -- lower-cased taskUUID -> unfinished task, for those the caller gave
     requests = {},           -- http id -> task, or { poll = {tasks} }
     polling = {}, n_polling = 0,
-    poll_busy = false, next_poll = nil, poll_interval = poll.min or 0.5,
+    poll_busy = false, next_poll = nil, poll_interval = c.poll.min,
     next_deadline = math.huge,
     timers = {}, n_timers = 0, next_timer = math.huge,   -- waits with a timeout:
                              -- { at, job, token } -> true, and the earliest at (or sooner)
@@ -121,54 +61,16 @@ function M.new(o)
     counters = { submitted = 0, submit_requests = 0, images = 0, cost = 0, polls = 0,
                  poll_requests = 0 },
   }, Client)
-  self.dry_run = opt(o, "dry_run", "boolean", false)
-  self.journal = opt(o, "journal", "table", nil)
-  local limit = opt_num(o, "budget", nil, false, true)
-  self.price = opt_num(o, "price", core.limits.cost_per_image)
-  if limit then self.budget = Budget.new(limit, self.price) end
-  if self.delivery and self.delivery ~= "sync" and self.delivery ~= "async" then
-    error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)",
-          errors.user_level())
-  end
-  -- the key goes in a header: never over plain http except to this machine (the emulator)
-  local scheme, rest = self.url:match("^(%a[%w+.-]*)://(.*)$")
-  scheme = scheme and scheme:lower()
-  rest = rest and rest:gsub("^[^/@]*@", "")                 -- no user:password@ part
-  local host = rest and (rest:match("^%[([^%]]*)%]") or rest:match("^([^/:?#]*)"))
-  if scheme ~= "https" and not (scheme == "http" and (host == "127.0.0.1" or host == "::1"
-                                                      or host == "localhost")) then
-    return nil, errors.new { code = "invalid", field = "url",
-      message = "the API URL must be https:// (plain http:// only to localhost, where the "
-                .. "emulator runs), got " .. self.url:gsub("//[^/@]*@", "//") }
-  end
-  -- extra trust (a company proxy's CA, a test server's); verification itself stays on
-  local ca_file = opt(o, "ca_file", "string", os.getenv("SEEDREAM_CA_FILE"))
-  if ca_file then
-    local f = io.open(ca_file, "r")
-    if not f then
-      return nil, errors.new { code = "invalid", field = "ca_file",
-                               message = "cannot read the CA file " .. ca_file }
-    end
-    f:close()
-  end
-  local key = opt(o, "api_key", "string", os.getenv("RUNWARE_API_KEY"))
-  -- it goes in a header line: no control characters (a NUL would cut it, CR/LF would add
-  -- lines); the message never shows it
-  if key and (key:find("%c") or #key > 4096) then
-    return nil, errors.new { code = "invalid", field = "api_key",
-      message = "the API key has control characters or is longer than 4096 bytes" }
-  end
+  if c.budget then self.budget = Budget.new(c.budget, self.price) end
   local http, err = core.http {
-    connect_timeout = opt_num(o, "connect_timeout", nil),
-    retries = opt_num(o, "retries", nil, true, true),
-    backoff = opt_num(o, "backoff", nil, false, true),
+    connect_timeout = c.connect_timeout, retries = c.retries, backoff = c.backoff,
     max_connections = math.max(self.max_in_flight + 1, 4),
     timeout = self.timeout,
-    ca_file = ca_file,
+    ca_file = c.ca_file,
   }
   if not http then return nil, errors.from_core(err) end
   self.http = http
-  secrets[self] = key
+  secrets[self] = c.api_key
   clients[self] = true
   return self
 end
@@ -277,7 +179,7 @@ function Client:submit(req, opts)
   check_open(self)
   if opts then
     errors.check_arg(opts, 2, "submit", "table")
-    errors.check_options(opts, SUBMIT_OPTIONS, "submit")
+    errors.check_options(opts, options.SUBMIT, "submit")
   else
     opts = NO_OPTS
   end
@@ -359,127 +261,12 @@ function Client:spawn(fn, ...)
   return scheduler.spawn(fn, self.on_error, ...)
 end
 
--- Async submissions are small and answered at once: up to BATCH of them share one POST
--- (the body is always an array of tasks), so a frame that starts 50 tasks makes one
--- request, not 50. Sync tasks go alone: each answer waits for its own images.
-local BATCH, BATCH_BYTES = 64, 65536
-
--- Journals a task (written and fsynced) before it is sent, so that a run killed now can
--- still find it; the error when that failed: the task must then not go.
-function Client:_journal_submitted(task)
-  if not self.journal or task.journaled then return nil end   -- a resend: journaled already
-  local ok, err = self.journal:submitted(task)
-  if ok == false then return errors.new { code = "io", message = tostring(err) } end
-  task.journaled = true
-end
-
 -- A POST to the API: the transport's id, or nil, err. `retries` nil: the client's; `inline`:
 -- the answer carries images (gzip asked for, no size cap), else it is read to at most
 -- URL_ANSWER_MAX bytes.
 function Client:_post(body, timeout, retries, inline)
   return self.http:post(self.url, secrets[self], body, timeout, retries, inline,
                         not inline and URL_ANSWER_MAX or nil)
-end
-
--- One task in its own POST (sync tasks, large bodies).
-function Client:_send_one(task, timeout)
-  -- journaled (and fsynced) before it is sent: a run killed now can still find it
-  local jerr = self:_journal_submitted(task)
-  if jerr then return task:_finish(jerr) end
-  if task.status ~= "queued" then return end       -- cancelled by a journal listener
-  local id, err = self:_post(task.body, timeout, nil, task.inline)
-  if not id then return task:_finish(errors.from_core(err)) end
-  self.counters.submit_requests = self.counters.submit_requests + 1
-  task.status = "sent"
-  task.counted = true
-  task.http_id = id
-  self.inflight = self.inflight + 1
-  self.requests[id] = task
-end
-
--- Several async tasks in one POST.
-function Client:_send_batch(all, timeout)
-  for _, task in ipairs(all) do
-    local jerr = self:_journal_submitted(task)
-    if jerr then
-      -- the others could go, but one error for the lot keeps the journal simple
-      for _, t in ipairs(all) do t:_finish(jerr) end
-      return
-    end
-  end
-  -- the body is made only now: a journal listener may have cancelled one of them
-  local tasks, parts, inline = { batch = true }, {}, false
-  for _, task in ipairs(all) do
-    if task.status == "queued" then
-      tasks[#tasks + 1] = task
-      parts[#parts + 1] = task.body:sub(2, -2)         -- the task object inside "[...]"
-      inline = inline or task.inline
-    end
-  end
-  if #tasks == 0 then return end
-  local id, err = self:_post("[" .. table.concat(parts, ",") .. "]", timeout, nil, inline)
-  for _, task in ipairs(tasks) do
-    if id then
-      task.status = "sent"
-      self.inflight = self.inflight + 1
-      task.counted = true
-    else
-      task:_finish(errors.from_core(err))
-    end
-  end
-  if not id then return end
-  self.counters.submit_requests = self.counters.submit_requests + 1
-  local rq = { batch = tasks, id = id }
-  for _, task in ipairs(tasks) do task.batch_rq = rq end
-  self.requests[id] = rq
-end
-
--- Sends queued tasks while slots are free, and the batched poll when it is due.
--- (Runs once or twice per step: nothing is allocated unless something is sent.)
-function Client:_dispatch(t)
-  local batch, timeout
-  while self.qhead <= self.qtail
-        and self.inflight + (batch and #batch or 0) < self.max_in_flight do
-    local task = self.queue[self.qhead]
-    self.queue[self.qhead] = nil
-    self.qhead = self.qhead + 1
-    task.in_queue = false
-    if task.status ~= "queued" then
-      self.queue_dead = self.queue_dead - 1        -- a cancelled one, counted when it ended
-    else
-      if task.deadline == math.huge then self:_arm(task, t) end
-      local left = task.deadline - t
-      if left < 0.001 then left = 0.001 end
-      if task.delivery == "async" and type(task.body) == "string"
-         and #task.body <= BATCH_BYTES then
-        if not batch then batch, timeout = {}, 0 end
-        batch[#batch + 1] = task
-        if left > timeout then timeout = left end
-        if #batch >= BATCH then
-          self:_send_batch(batch, timeout)
-          batch = nil
-        end
-      else
-        self:_send_one(task, left)
-      end
-    end
-  end
-  if batch then self:_send_batch(batch, timeout) end
-  local list, body, inline = self:_poll_due(t)
-  if list then
-    -- a poll has its own short timeout and no retries: the next cycle is its retry, and a
-    -- stalled one must not hold up the polling of every task
-    local p = self.poll
-    local timeout = p.timeout or (inline and math.max(60, 3 * p.max) or math.max(20, 2 * p.max))
-    -- nobody waits for it past the last deadline of the tasks it asks about
-    local last = 0
-    for _, task in ipairs(list) do if task.deadline > last then last = task.deadline end end
-    if last - t < timeout then timeout = last - t end
-    if timeout >= 0.001 then              -- else all of them time out in this step anyway
-      local id = self:_post(body, timeout, 0, inline)
-      if id then self:_poll_sent(id, list) end
-    end
-  end
 end
 
 -- The answer to a task's own POST (sync result, async acknowledgement or an error).
@@ -563,63 +350,6 @@ function Client:_on_finish(task)
   -- last: the journal runs listeners, and an interrupt (Ctrl-C) raised there must find the
   -- client's books already closed on this task
   if self.journal then self.journal:finished(task) end
-end
-
--- A queued task is ending (cancelled): its entry stays in the queue, skipped when reached;
--- while every slot is busy they would pile up (a game that cancels a preview each frame),
--- so the queue is compacted once most of it is dead.
-function Client:_drop_queued(task)
-  self.queue_dead = self.queue_dead + 1
-  local size = self.qtail - self.qhead + 1
-  if self.queue_dead < 64 or self.queue_dead * 2 < size then return end
-  local q, n = {}, 0
-  for i = self.qhead, self.qtail do
-    local t = self.queue[i]
-    if t and t ~= task and t.status == "queued" then n = n + 1; q[n] = t
-    elseif t then t.in_queue = false end
-  end
-  self.queue, self.qhead, self.qtail, self.queue_dead = q, 1, n, 0
-end
-
--- A task sent (or polled) that must go again, same taskUUID: back at the head of the queue
--- (its clock is running: tasks submitted after it must not go first), its slot given back.
-function Client:_requeue(task)
-  task.resent = true           -- its earlier send may have arrived: a conflict then polls
-  if task.counted then
-    task.counted = false
-    self.inflight = self.inflight - 1
-  end
-  task.status = "queued"
-  task.in_queue = true
-  self.qhead = self.qhead - 1
-  self.queue[self.qhead] = task
-end
-
-function Client:_cancel(task)
-  if task.in_queue then self:_drop_queued(task) end
-  if task.http_id then
-    self.requests[task.http_id] = nil
-    self.http:cancel(task.http_id)
-    task.http_id = nil
-  end
-  local rq = task.batch_rq
-  if rq then
-    -- a POST shared with other tasks: stopped (left running, its retries would send this
-    -- task, which has ended, and the server charge it); the others go again without it,
-    -- same taskUUIDs (one the server already has answers conflictTaskUUID: polled)
-    task.batch_rq = nil
-    if self.requests[rq.id] == rq then
-      self.requests[rq.id] = nil
-      self.http:cancel(rq.id)
-      for i = #rq.batch, 1, -1 do          -- in reverse: the head of the queue keeps their order
-        local other = rq.batch[i]
-        if other.batch_rq == rq then
-          other.batch_rq = nil
-          if not self.closed then self:_requeue(other) end
-        end
-      end
-    end
-  end
 end
 
 -- Errors of user callbacks run inside step go to on_error, or are raised at the end of
@@ -923,6 +653,7 @@ function Client:_release()
   end
 end
 Client.__close = Client.close
+sending.install(Client)
 polling.install(Client)
 journaled.install(Client, check_open)
 
