@@ -2,9 +2,6 @@
  * sd_limits.h. */
 #include "validate.h"
 
-/* "no maximum" (the reference gives none, e.g. ttl): the largest integer JSON keeps exact */
-#define NO_MAX 9007199254740992L
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +10,9 @@
 #include "sd_limits.h"
 #include "sd_text.h"
 #include "util.h"
+
+/* "no maximum" (the reference gives none, e.g. ttl): the largest integer JSON keeps exact */
+#define NO_MAX ((long long)SD_JSON_INT_MAX)
 
 #define MODEL_ID "bytedance:seedream@5.0-lite"
 

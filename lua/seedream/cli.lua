@@ -83,6 +83,11 @@ local function failed(err)
   return errors.is_interrupt(err) and EXIT.interrupted or EXIT.failure
 end
 
+local function code_of(err)
+  if type(err) == "table" and err.code == "budget" then return EXIT.budget end
+  return failed(err)
+end
+
 -- Says why `seedream cmd` stopped, on stderr, and returns the exit code: an interrupt in one
 -- line (with how to resume the run in `dir`), an error without a second "seedream: ".
 local function report(cmd, err, dir)
@@ -92,7 +97,7 @@ local function report(cmd, err, dir)
     return EXIT.interrupted
   end
   io.stderr:write("seedream ", cmd, ": ", (tostring(err):gsub("^seedream: ", "")), "\n")
-  return failed(err)
+  return code_of(err)
 end
 local function usage_error(cmd, msg)
   io.stderr:write("seedream", cmd and (" " .. cmd) or "", ": ", msg, "\n",
@@ -225,11 +230,6 @@ local function print_files(run, progress, mode)
   end
 end
 
-local function code_of(err)
-  if type(err) == "table" and err.code == "budget" then return EXIT.budget end
-  return failed(err)
-end
-
 -- ---- generate ----
 
 local function is_ref_string(s)
@@ -342,18 +342,12 @@ function M.run(argv)
   print_files(run, progress, mode_of(opts))
   client:close()
   if not rok then return report("run", rerr, run.dir) end
-  if not results[1] then
-    if errors.is_interrupt(results[2]) then return report("run", results[2], run.dir) end
-    io.stderr:write("seedream run: ", (tostring(results[2]):gsub("^seedream: ", "")), "\n")
-    return code_of(results[2])
-  end
+  if not results[1] then return report("run", results[2], run.dir) end
   local r1, r2 = results[2], results[3]
   if math.type(r1) == "integer" then return r1 end
   if r1 == false or (r1 == nil and r2 ~= nil) then
-    if r2 ~= nil then
-      io.stderr:write("seedream run: ", (tostring(r2):gsub("^seedream: ", "")), "\n")
-    end
-    return code_of(r2)
+    if r2 ~= nil then return report("run", r2) end
+    return EXIT.failure
   end
   local lost = losses(run)
   if lost then io.stderr:write(lost, "\n") return EXIT.failure end

@@ -277,9 +277,7 @@ function Client:_on_submit(task, done, r)
   r = r or protocol.parse(done, secrets[self])
   local items = r.items[task.taskUUID]
   local err = r.errors[task.taskUUID] or (not items and r.common) or nil
-  for _, item in ipairs(items or {}) do
-    if protocol.is_image(item) then task:_add_image(item) end
-  end
+  task:_take(items)
   if err and err.code == "conflictTaskUUID" then
     -- the server has this task already: an earlier send of ours got through (a retry, a
     -- resend, libcurl's quiet resend after a kept-alive connection died unanswered), or
@@ -501,24 +499,26 @@ function Client:step(timeout, budget)
   if self.closed then self:_release() end          -- a callback closed the client
   if not ok then error(e, 0) end
   if not self.closed then self:_dispatch(now()) end
-  local failures = self.failures
-  if failures and #failures > 0 then
-    -- all of this step's at once (one per step would pile up while callbacks keep failing),
-    -- after the coroutines woken meanwhile have run
-    self.failures = nil
-    local ok2, e2 = pcall(scheduler.run_ready)
-    if not ok2 then
-      errors.pass_interrupt(e2)
-      self.failures = { e2 }             -- a coroutine's error: raised by the next step
-    end
-    local msg = failures[1]
-    if #failures > 1 and type(msg) == "string" then
-      msg = msg .. ("\n(and %d more errors of callbacks in this step)"):format(#failures - 1)
-    end
-    error(msg, 0)
-  end
+  if self.failures and #self.failures > 0 then self:_raise_failures() end
   scheduler.run_ready()
   return self.n_active
+end
+
+-- Raises the errors of this step's callbacks, all at once (one per step would pile up
+-- while callbacks keep failing), after the coroutines woken meanwhile have run.
+function Client:_raise_failures()
+  local failures = self.failures
+  self.failures = nil
+  local ok, e = pcall(scheduler.run_ready)
+  if not ok then
+    errors.pass_interrupt(e)
+    self.failures = { e }                -- a coroutine's error: raised by the next step
+  end
+  local msg = failures[1]
+  if #failures > 1 and type(msg) == "string" then
+    msg = msg .. ("\n(and %d more errors of callbacks in this step)"):format(#failures - 1)
+  end
+  error(msg, 0)
 end
 
 --- Starts a download of `url` (never with the API key) into `path` (atomically), or into

@@ -73,16 +73,17 @@ end
 -- (`job:wait()`) meanwhile, in whatever order it waits for its jobs.
 function M.run(fn, ...)
   scheduler.defer_failures(1)
-  local ok, job = pcall(scheduler.spawn, fn, nil, ...)
+  local ok, job = pcall(scheduler.spawn, fn, nil, ...)   -- job: the error when not ok
   local stuck = false
   if ok then
-    ok, stuck = pcall(function()
+    local res
+    ok, res = pcall(function()
       while not job.done do
         if not M.drive(0.25) and not job.done then return true end
       end
       return false
     end)
-    if not ok then job = stuck end
+    if ok then stuck = res else job = res end
   end
   scheduler.defer_failures(-1)
   if not ok then error(with_others(job), 0) end

@@ -9,9 +9,10 @@
 #include <string.h>
 #include "lsd.h"
 #include "sd_file.h"
+#include "sd_limits.h"
 
 #define LSD_MAX_DEPTH 32
-#define LSD_EXACT_INT_MAX ((lua_Integer)1 << 53)
+#define LSD_EXACT_INT_MAX ((lua_Integer)SD_JSON_INT_MAX)
 
 static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int depth,
                          sd_error *err);
@@ -162,7 +163,7 @@ static sd_value *convert(lua_State *L, int idx, char *path, size_t plen, int dep
       lua_Integer i = lua_tointeger(L, idx);
       if (i > LSD_EXACT_INT_MAX || i < -LSD_EXACT_INT_MAX) {
         sd_error_set(err, SD_EINVALID, shown_path(path), "%lld is too large to send exactly "
-                     "(integers up to 2^53 in size)", (long long)i);
+                     "(integers up to 2^53)", (long long)i);
         return NULL;
       }
       v = sd_value_int((long long)i);

@@ -88,15 +88,9 @@ function Client:_poll_continue(stop_at)
       if fatal then
         task:_finish(r.common)
       elseif not whole then
-        local running = false
         local items = r.items[task.taskUUID]
-        for _, item in ipairs(items or {}) do
-          if protocol.is_image(item) then
-            if task:_add_image(item) then progress = true end
-          elseif protocol.running[item.status] then
-            running = true
-          end
-        end
+        local added, running = task:_take(items)
+        if added then progress = true end
         local err = r.errors[task.taskUUID]
         local resend = errors.not_found(err) and task.adopted and task.body
         if resend and type(task.body) ~= "string" then

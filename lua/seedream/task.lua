@@ -4,6 +4,7 @@
 -- @module seedream.task
 local errors = require "seedream.error"
 local image = require "seedream.image"
+local protocol = require "seedream.protocol"
 local scheduler = require "seedream.scheduler"
 
 local Task = {}
@@ -115,6 +116,22 @@ function Task:_add_image(item)
   if self.on_image then self:_on_error(self.on_image, img, self) end
   if self._waiters then self:_wake() end
   return true
+end
+
+local NONE = {}
+
+-- Takes the items an answer holds about this task (nil: none): its new images are added.
+-- Returns whether any was new, and whether an item says the task is still running.
+function Task:_take(items)
+  local added, running = false, false
+  for _, item in ipairs(items or NONE) do
+    if protocol.is_image(item) then
+      if self:_add_image(item) then added = true end
+    elseif protocol.running[item.status] then
+      running = true
+    end
+  end
+  return added, running
 end
 
 --- Ends the task: `err` nil means success.
