@@ -259,6 +259,10 @@ describe("tasks", function()
     end
     local c = assert(seedream.client { api_key = "k", url = emu.url, retries = 0, backoff = 0 })
     c:close()
+    -- an unusable url (or CA file, or key) is nil, err before the transport's options raise
+    local none, err = seedream.client { url = "http://example.com/v1", retries = "x" }
+    assert.is_nil(none)
+    assert.are.equal("url", err.field)
     for _, o in ipairs { { budget = 0 / 0 }, { budget = -1 }, { budget = 1, price = 0 },
                          { budget = 1, price = -0.01 } } do
       assert.has_error(function() seedream.client(o) end)

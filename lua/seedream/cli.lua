@@ -303,10 +303,7 @@ function M.generate(argv)
   print_files(run, progress, mode_of(opts))
   client:close()
   if not rok then return report("generate", rerr, run.dir) end
-  if not images then
-    io.stderr:write(tostring(err), "\n")
-    return code_of(err)
-  end
+  if not images then return report("generate", err, run.dir) end
   local lost = losses(run)
   if lost then io.stderr:write(lost, "\n") return EXIT.failure end
   return EXIT.ok

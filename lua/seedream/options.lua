@@ -101,9 +101,6 @@ function M.read(o, default_url)
     journal = opt(o, "journal", "table", nil),
     budget = opt_num(o, "budget", nil, false, true),
     price = opt_num(o, "price", core.limits.cost_per_image),
-    connect_timeout = opt_num(o, "connect_timeout", nil),
-    retries = opt_num(o, "retries", nil, true, true),
-    backoff = opt_num(o, "backoff", nil, false, true),
   }
   if c.delivery and c.delivery ~= "sync" and c.delivery ~= "async" then
     error("bad option 'delivery' to seedream.client (\"sync\" or \"async\" expected)",
@@ -129,6 +126,11 @@ function M.read(o, default_url)
       message = "the API key has control characters or is longer than 4096 bytes" }
   end
   c.api_key = key
+  -- the transport's, read last (as the transport did): a url, CA file or key that cannot
+  -- be used is reported first
+  c.connect_timeout = opt_num(o, "connect_timeout", nil)
+  c.retries = opt_num(o, "retries", nil, true, true)
+  c.backoff = opt_num(o, "backoff", nil, false, true)
   return c
 end
 

@@ -32,6 +32,12 @@ function M.new(o)
   if mode ~= "tty" and mode ~= "plain" and mode ~= "json" and mode ~= "quiet" then
     error("bad option 'mode' to progress.new (tty, plain, json or quiet expected)", 2)
   end
+  if o.width ~= nil and math.type(o.width) ~= "integer" or (o.width or 1) < 1 then
+    error("bad option 'width' to progress.new (a whole number > 0 expected)", 2)
+  end
+  if o.out ~= nil and not pcall(function() assert(o.out.write) end) then
+    error("bad option 'out' to progress.new (a file, or a table with write, expected)", 2)
+  end
   return setmetatable({ mode = mode, out = o.out or io.stdout, width = o.width or 24,
                         started = core.now(), bar_shown = false }, P)
 end
