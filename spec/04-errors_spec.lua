@@ -202,6 +202,27 @@ describe("protocol.parse", function()
     assert.is_nil(err.message:find("%c"))
     r = protocol.parse({ code = "ok", status = 502, body = "<html>bad gateway for " .. key .. "</html>" }, key)
     assert.is_nil(tostring(r.common):find(key, 1, true))
+    -- in the code and the parameter too
+    r = protocol.parse({ code = "ok", status = 400, body = '{"errors":[{"taskUUID":"u1","code":"'
+      .. key .. '","parameter":"x' .. key .. '","message":"m"}]}' }, key)
+    assert.is_nil(tostring(r.errors.u1):find(key, 1, true))
+    assert.is_nil(r.errors.u1.code:find(key, 1, true))
+    assert.is_nil(r.errors.u1.field:find(key, 1, true))
+    -- a key across the point where a long page is cut shows no part of itself
+    for pad = 100, 120 do
+      r = protocol.parse({ code = "ok", status = 400, body = ("x"):rep(pad) .. key .. ("y"):rep(50) }, key)
+      assert.is_nil(tostring(r.common):find(key:sub(1, 6), 1, true), "pad " .. pad)
+    end
+  end)
+
+  it("never lets an answer's item strings carry the API key on (an image URL)", function()
+    local key = "sk-live-4f8a2b"
+    local r = protocol.parse({ code = "ok", status = 200, body = '{"data":[{"taskType":"imageInference",'
+      .. '"taskUUID":"u1","imageUUID":"' .. key .. '","imageURL":"http://other.example/a.jpg?token='
+      .. key .. '"}]}' }, key)
+    local item = r.items.u1[1]
+    assert.are.equal("http://other.example/a.jpg?token=[API key]", item.imageURL)
+    assert.is_nil(item.imageUUID:find(key, 1, true))
   end)
 
   it("takes the singular error form", function()

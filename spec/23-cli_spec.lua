@@ -206,6 +206,13 @@ describe("seedream command", function()
                                   { RUNWARE_API_KEY = "k", RUNWARE_API_URL = "http://example.com/v1" })
     assert.are.equal(1, code)
     assert.matches("^seedream: url: the API URL must be https://", err)
+    -- a host hidden behind "?@localhost" is still the host libcurl would talk to
+    for _, url in ipairs { "http://127.0.0.2:9?@localhost/v1", "http://127.0.0.2:9#@localhost/v1" } do
+      local c, e = require("seedream").client { url = url, api_key = "k" }
+      assert.is_nil(c, url)
+      assert.are.equal("url", e.field)
+      assert.matches("got http://127%.0%.0%.2:9 ", tostring(e))
+    end
     assert.is_nil(err:find("seedream: seedream:", 1, true))
     os.execute("rm -rf " .. q(dir))
   end)

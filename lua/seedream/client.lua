@@ -76,7 +76,8 @@ function M.new(o)
 end
 
 function Client:__tostring()
-  return ("seedream.Client %s (%d task(s) active)"):format(self.url, self.n_active)
+  return ("seedream.Client %s (%d task(s) active)"):format(errors.url_shown(self.url),
+                                                           self.n_active)
 end
 
 -- A method called with '.' instead of ':' gets its first argument as self: said plainly.

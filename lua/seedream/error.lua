@@ -67,6 +67,26 @@ local function replace_plain(s, old, new)
   return table.concat(parts)
 end
 
+--- s with the API key (`secret`) replaced by "[API key]", nothing else changed (for values
+-- a server sent that are used as they are, such as an image URL).
+function M.redact(s, secret)
+  if secret and #secret >= 4 and type(s) == "string" then
+    return replace_plain(s, secret, "[API key]")
+  end
+  return s
+end
+
+--- A URL as errors may show it: scheme://host[:port]/path, without user:password@, query or
+-- fragment (they may hold secrets, such as the signature of a signed download URL).
+function M.url_shown(url)
+  url = tostring(url)
+  local scheme, rest = url:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then return (url:gsub("[?#].*$", "")) end
+  local authority = rest:match("^[^/?#]*")
+  local path = rest:sub(#authority + 1):gsub("[?#].*$", "")
+  return scheme .. authority:gsub("^.*@", "") .. path
+end
+
 --- Server text made safe to show: `secret` (the API key, should a server or proxy echo it)
 -- replaced, control characters (terminal escapes) made spaces, at most 1,000 bytes.
 function M.clean(text, secret)
@@ -93,9 +113,9 @@ function M.from_api(item, status, task_uuid, secret)
     message = replace_plain(message, e.parameter, field)
   end
   return M.new {
-    code = type(e.code) == "string" and M.clean(e.code) or "http",
+    code = type(e.code) == "string" and M.clean(e.code, secret) or "http",
     message = message,
-    field = field and M.clean(field),
+    field = field and M.clean(field, secret),
     status = status,
     taskUUID = type(item.taskUUID) == "string" and item.taskUUID or task_uuid,
     documentation = type(e.documentation) == "string" and M.clean(e.documentation, secret) or nil,

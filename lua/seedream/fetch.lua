@@ -12,7 +12,9 @@ function Fetch.new(client, url, path, expect)
                         status = "sent", _images = {} }, Fetch)
 end
 
-function Fetch:__tostring() return ("seedream.Fetch %s (%s)"):format(self.url, self.status) end
+function Fetch:__tostring()
+  return ("seedream.Fetch %s (%s)"):format(errors.url_shown(self.url), self.status)
+end
 
 --- The path written (or the bytes, when no path was given), or `nil, err`.
 function Fetch:result()
@@ -41,19 +43,19 @@ end
 function Fetch:_on_done(done)
   if done.code == "bad_response" then
     return self:_finish(errors.new { code = "bad_response", status = done.status,
-      message = ("download of %s is %s"):format(self.url,
+      message = ("download of %s is %s"):format(errors.url_shown(self.url),
         (done.message or ""):match("(not a %w+ file .*)$") or done.message) })
   end
   if done.code ~= "ok" then
-    return self:_finish(errors.new { code = done.code, message = "download of " .. self.url ..
-      " failed: " .. (done.message or done.code) })
+    return self:_finish(errors.new { code = done.code,
+      message = "download of " .. errors.url_shown(self.url) .. " failed: " .. (done.message or done.code) })
   end
   local s = done.status
   if s < 200 or s > 299 or s == 204 or s == 205 then
     local why = (s == 410 or s == 403) and " (the URL has expired: see ttl)"
                 or (s == 204 or s == 205) and " (no content)" or ""
     return self:_finish(errors.new { code = "http", status = s,
-      message = "download of " .. self.url .. " answered HTTP " .. s .. why })
+      message = "download of " .. errors.url_shown(self.url) .. " answered HTTP " .. s .. why })
   end
   if self.path then return self:_finish(nil, self.path) end
   return self:_finish(nil, done.body or "")

@@ -56,13 +56,15 @@ end
 local function check_url(url)
   local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
   scheme = scheme and scheme:lower()
-  rest = rest and rest:gsub("^[^/@]*@", "")                 -- no user:password@ part
-  local host = rest and (rest:match("^%[([^%]]*)%]") or rest:match("^([^/:?#]*)"))
+  -- the authority ends at the first / ? or #, as for libcurl ("http://evil?@localhost/" is
+  -- the host evil); user:password@ is only inside it
+  local authority = rest and rest:match("^[^/?#\\]*"):gsub("^.*@", "")
+  local host = authority and (authority:match("^%[([^%]]*)%]") or authority:match("^([^:]*)"))
   if scheme ~= "https" and not (scheme == "http" and (host == "127.0.0.1" or host == "::1"
                                                       or host == "localhost")) then
     return errors.new { code = "invalid", field = "url",
       message = "the API URL must be https:// (plain http:// only to localhost, where the "
-                .. "emulator runs), got " .. url:gsub("//[^/@]*@", "//") }
+                .. "emulator runs), got " .. errors.url_shown(url) }
   end
 end
 

@@ -25,6 +25,9 @@ end
 -- The members of a data item worth decoding: an image's documented fields, and the status
 -- and error of a getResponse item (image.new drops those two from images).
 local ITEM_FIELDS = { status = true, error = true }
+-- The string members of an item that are used or shown as they come (image data excepted:
+-- it is only decoded into a file).
+local SCRUBBED = { "imageURL", "imageUUID", "taskUUID", "taskType", "NSFWContent", "status" }
 for _, k in ipairs(image.FIELDS) do ITEM_FIELDS[k] = true end
 
 --- Parses a finished transfer (from Http:next()) into
@@ -46,8 +49,10 @@ function M.parse(done, secret)
   local status, body = done.status, done.body or ""
   local out = core.answer(body, ITEM_FIELDS)
   if not out then
+    -- the key is replaced before the snippet is cut (cut first, a key across the cut would
+    -- show in part)
     local what = body == "" and "an empty body"
-                 or ("a body that is not JSON: " .. errors.clean(snippet(body), secret))
+                 or ("a body that is not JSON: " .. snippet(errors.clean(body:sub(1, 4096), secret)))
     if status >= 200 and status < 300 then
       return { items = {}, errors = {}, common = errors.new { code = "bad_response",
         status = status, message = "the API answered with " .. what } }
@@ -61,6 +66,20 @@ function M.parse(done, secret)
   end
   for uuid, raw in pairs(out.errors) do
     out.errors[uuid] = errors.from_api(raw, status, nil, secret)
+  end
+  if secret and #secret >= 4 then
+    -- a server (or proxy) that puts the key in an item's strings must not have it sent to
+    -- an image host, saved in a run directory or printed: replaced where it stands
+    for _, list in pairs(out.items) do
+      for _, item in ipairs(list) do
+        for _, k in ipairs(SCRUBBED) do
+          local v = item[k]
+          if type(v) == "string" and v:find(secret, 1, true) then
+            item[k] = errors.redact(v, secret)
+          end
+        end
+      end
+    end
   end
   if out.common then out.common = errors.from_api(out.common[1], status, nil, secret) end
   if not out.has_data and not out.has_errors and status >= 200 and status < 300 then
