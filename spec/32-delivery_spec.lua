@@ -91,6 +91,14 @@ describe("delivery", function()
     local fine = assert(seedream.webhook.parse('{"taskUUID":"' .. core.uuid() .. '","imageUUID":"' ..
       core.uuid() .. '","imageURL":"https://x/a.png","error":null}'))
     assert.are.equal("png", fine.format)
+    -- the API key a delivery echoes is not shown (given, or RUNWARE_API_KEY)
+    local key = "sk-hook-9a8b7c"
+    _, err = seedream.webhook.parse(h.json.encode { taskUUID = u, status = "error",
+      error = { code = key, message = "bad " .. key } }, key)
+    assert.is_nil(tostring(err):find(key, 1, true))
+    fine = assert(seedream.webhook.parse('{"taskUUID":"' .. u .. '","imageUUID":"' .. core.uuid()
+      .. '","imageURL":"https://x/a.png?k=' .. key .. '"}', key))
+    assert.is_nil(fine.imageURL:find(key, 1, true))
     -- hostile shapes give nil, err, never a raise
     _, err = seedream.webhook.parse(h.json.encode { taskUUID = core.uuid(), status = "error", error = 5 })
     assert.are.equal("http", err.code)

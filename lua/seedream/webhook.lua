@@ -15,8 +15,11 @@ end
 
 --- Parses one delivery body. Returns the image table (the API's item fields), or
 -- `nil, err` (the item's own error for a failed task: `err.code` is Runware's code).
-function M.parse(body)
+-- `secret` (default: RUNWARE_API_KEY) is replaced wherever the delivery's error or image
+-- URL would show it.
+function M.parse(body, secret)
   if type(body) ~= "string" then error("bad argument #1 to 'parse' (string expected)", 2) end
+  secret = secret or os.getenv("RUNWARE_API_KEY")
   local ok, item = pcall(cjson.decode, body)
   if not ok or type(item) ~= "table" then return bad("not a JSON object") end
   if type(item.data) == "table" and type(item.data[1]) == "table" then item = item.data[1] end
@@ -32,7 +35,7 @@ function M.parse(body)
     return bad("taskUUID is missing or not a UUID")
   end
   if item.status == "error" or (item.error ~= nil and item.error ~= cjson.null) then
-    return nil, errors.from_api(item, nil, item.taskUUID)
+    return nil, errors.from_api(item, nil, item.taskUUID, secret)
   end
   if type(item.imageUUID) ~= "string" or not core.is_uuid(item.imageUUID) then
     return bad("imageUUID is missing or not a UUID")
@@ -44,6 +47,7 @@ function M.parse(body)
   if not (item.imageURL or item.imageBase64Data or item.imageDataURI) then
     return bad("no imageURL, imageBase64Data or imageDataURI")
   end
+  item.imageURL = errors.redact(item.imageURL, secret)
   -- the format: from the URL's extension, else the data URI's type, else the bytes' magic
   local fmt = type(item.imageURL) == "string" and item.imageURL:match("%.(%a+)$")
   if not fmt and item.imageDataURI then fmt = item.imageDataURI:match("^data:image/(%a+);") end
