@@ -19,6 +19,7 @@ local errors = require "seedream.error"
 local image = require "seedream.image"
 local scheduler = require "seedream.scheduler"
 local json = require "seedream.json"
+local sanitize = require "seedream.sanitize"
 
 local M = {}
 M.FORMAT = "seedream-run/1"
@@ -42,59 +43,8 @@ local function has_image(path)
   return path ~= nil and core.whole_image(path)
 end
 
--- ---- sanitising requests (no inline image data, no secrets) ----
-
-local function placeholder(s)
-  if s:sub(1, 5) == "data:" then return ("<data URI %d bytes>"):format(#s) end
-  return ("<base64 %d bytes>"):format(#s)
-end
-
-local function ref_view(r)
-  local t = type(r)
-  if t == "string" then
-    if core.is_uuid(r) or r:match("^https?://") then return r end
-    return placeholder(r)
-  elseif t == "table" and image.is(r) then
-    return r.imageUUID or (r.imageURL or "<image>")
-  elseif t == "userdata" then
-    local ok, p = pcall(function() return r.path end)
-    return "<file " .. tostring(ok and p or "?") .. ">"
-  end
-  return "<" .. t .. ">"
-end
-
-local SECRET = { api_key = true, apiKey = true, Authorization = true, authorization = true }
-
-local function clean(v, key)
-  local t = type(v)
-  if t == "string" then
-    if v:sub(1, 5) == "data:" and #v > 64 then return placeholder(v) end
-    return v
-  elseif t == "table" then
-    if image.is(v) then return ref_view(v) end
-    local out = {}
-    for k, x in pairs(v) do
-      if not SECRET[k] then
-        if k == "referenceImages" and type(x) == "table" then
-          local list = array()
-          for i, r in ipairs(x) do list[i] = ref_view(r) end
-          out[k] = list
-        else
-          out[k] = clean(x, k)
-        end
-      end
-    end
-    return out
-  elseif t == "userdata" or t == "function" or t == "thread" then
-    return ref_view(v)
-  end
-  return v
-end
-
---- A copy of a request fit for the manifest: reference images that are inline data
--- become `"<data URI 12345 bytes>"` / `"<base64 ... bytes>"`, local files `"<file path>"`,
--- image tables their imageUUID; keys that could hold secrets are dropped.
-function M.sanitize(req) return clean(req) end
+--- A copy of a request fit for the manifest (see seedream.sanitize).
+M.sanitize = sanitize
 
 -- A plain image item, without inline data.
 -- Images are known by (taskUUID, imageUUID), as webhook deliveries carry them: an
