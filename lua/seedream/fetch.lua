@@ -47,8 +47,8 @@ function Fetch:_on_done(done)
         (done.message or ""):match("(not a %w+ file .*)$") or done.message) })
   end
   if done.code ~= "ok" then
-    return self:_finish(errors.new { code = done.code,
-      message = "download of " .. errors.url_shown(self.url) .. " failed: " .. (done.message or done.code) })
+    return self:_finish(errors.new { code = done.code, message = "download of "
+      .. errors.url_shown(self.url) .. " failed: " .. (done.message or done.code) })
   end
   local s = done.status
   if s < 200 or s > 299 or s == 204 or s == 205 then

@@ -51,8 +51,8 @@ function M.parse(done, secret)
   if not out then
     -- the key is replaced before the snippet is cut (cut first, a key across the cut would
     -- show in part)
-    local what = body == "" and "an empty body"
-                 or ("a body that is not JSON: " .. snippet(errors.clean(body:sub(1, 4096), secret)))
+    local what = body == "" and "an empty body" or ("a body that is not JSON: "
+                 .. snippet(errors.clean(body:sub(1, 4096), secret)))
     if status >= 200 and status < 300 then
       return { items = {}, errors = {}, common = errors.new { code = "bad_response",
         status = status, message = "the API answered with " .. what } }
