@@ -50,6 +50,14 @@ describe("outputs", function()
     local images = assert(t:wait())
     assert.truthy(images[1].imageDataURI:find("^data:image/jpeg;base64,"))
     assert.truthy(emu:stats().gzip_answers > after_sync)
+    -- a client that asks for none (a game loop: less CPU in the step that reads it)
+    local plain = emu:client { gzip = false }
+    local before_plain = emu:stats().gzip_answers
+    img = assert(plain:generate(h.req { outputType = "base64Data" }))[1]
+    assert(plain:generate(h.req { outputType = "dataURI", deliveryMethod = "async" }))
+    assert.are.equal(before_plain, emu:stats().gzip_answers)
+    assert.truthy(#img.imageBase64Data > 1000)
+    plain:close()
   end)
 
   it("client:download saves many concurrently with names from our own taskUUIDs", function()

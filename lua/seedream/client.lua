@@ -46,7 +46,7 @@ function M.new(o)
   local self = setmetatable({
     url = c.url, timeout = c.timeout, max_in_flight = c.max_in_flight, delivery = c.delivery,
     on_image = c.on_image, on_error = c.on_error, poll = c.poll, dry_run = c.dry_run,
-    journal = c.journal, price = c.price,
+    journal = c.journal, price = c.price, gzip = c.gzip,
     queue = {}, qhead = 1, qtail = 0, queue_dead = 0,   -- queue_dead: cancelled entries in it
     inflight = 0,            -- tasks sent and not finished (bounded by max_in_flight)
     active = {}, n_active = 0, -- every unfinished task
@@ -263,11 +263,12 @@ function Client:spawn(fn, ...)
 end
 
 -- A POST to the API: the transport's id, or nil, err. `retries` nil: the client's; `inline`:
--- the answer carries images (gzip asked for, no size cap), else it is read to at most
+-- the answer carries images (gzip asked for unless the client says not, no size cap), else
+-- it is read to at most
 -- URL_ANSWER_MAX bytes.
 function Client:_post(body, timeout, retries, inline)
-  return self.http:post(self.url, secrets[self], body, timeout, retries, inline,
-                        not inline and URL_ANSWER_MAX or nil)
+  return self.http:post(self.url, secrets[self], body, timeout, retries,
+                        inline and self.gzip, not inline and URL_ANSWER_MAX or nil)
 end
 
 -- The answer to a task's own POST (sync result, async acknowledgement or an error).
