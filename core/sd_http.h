@@ -114,10 +114,6 @@ typedef struct sd_http_done {
                             server may have it even if no answer came (a POST's outcome is
                             then unknown); 0 when none got that far (refused, DNS, TLS) */
   double elapsed;        /* seconds from start to finish, waits included */
-  int sends;             /* times the request went out, counting libcurl's own quiet resend
-                            on a fresh connection when a kept-alive one died unanswered
-                            (attempts stays 1 then): > 1 means the server may have got it
-                            twice. 0 where libcurl cannot tell (before 7.80) */
 } sd_http_done;
 
 /* Pops one finished transfer into out (caller then owns out->body, out->content_type:

@@ -55,10 +55,6 @@ int sdh_configure(sd_http *h, sd_xfer *x) {
   SET(CURLOPT_HEADERDATA, (void *)x);
   SET(CURLOPT_ERRORBUFFER, x->errbuf);
   SET(CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80 */
-  SET(CURLOPT_PREREQFUNCTION, sdh_on_prereq);
-  SET(CURLOPT_PREREQDATA, (void *)x);
-#endif
 #if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87 */
   /* a transfer ended (timeout, cancel, close) while its host name is still being looked up
    * does not wait for the lookup thread: step(0) never blocks on a slow DNS */

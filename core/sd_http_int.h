@@ -143,10 +143,6 @@ SDH_INTERNAL void sdh_set_fail(sd_xfer *x, sd_code code, const char *what, const
 SDH_INTERNAL int sdh_tmp_open(sd_xfer *x);
 SDH_INTERNAL size_t sdh_on_write(char *p, size_t size, size_t nmemb, void *ud);
 SDH_INTERNAL size_t sdh_on_header(char *p, size_t size, size_t nmemb, void *ud);
-#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80 */
-SDH_INTERNAL int sdh_on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
-                               int conn_primary_port, int conn_local_port);
-#endif
 SDH_INTERNAL void sdh_new_answer(sd_xfer *x, long status); /* forgets the last answer */
 
 #endif

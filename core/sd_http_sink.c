@@ -119,17 +119,6 @@ size_t sdh_on_write(char *p, size_t size, size_t nmemb, void *ud) {
   }
 }
 
-#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80: CURLOPT_PREREQFUNCTION */
-/* Called as each request is about to go out: counts sends (sd_http_done.sends), libcurl's
- * own quiet resend on a fresh connection included. */
-int sdh_on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
-                  int conn_local_port) {
-  sd_xfer *x = ud;
-  x->done.sends++;
-  return CURL_PREREQFUNC_OK;
-}
-#endif
-
 /* A new status line starts a new answer (1xx, followed redirects): forget the last one. */
 void sdh_new_answer(sd_xfer *x, long status) {
   x->hdr_status = status;

@@ -281,17 +281,14 @@ function Client:_on_submit(task, done, r)
   local err = r.errors[task.taskUUID] or (not items and r.common) or nil
   task:_take(items)
   if err and err.code == "conflictTaskUUID" then
-    -- the server has this task already: an earlier send of ours got through (a retry, a
-    -- resend, libcurl's quiet resend after a kept-alive connection died unanswered), or
-    -- the UUID is ours (made here: no one else has it): poll, never resend
-    if task.resent or (done.attempts or 1) > 1 or (done.sends or 1) > 1
-       or not task.given_uuid then
-      return self:_start_polling(task)
-    end
-    -- sent once, under a taskUUID the caller gave: it is another task's (given twice),
-    -- whose images are not this request's
-    err.field = "taskUUID"
-    return task:_finish(err)
+    -- the server has this task already: polled, never sent again. Usually a send of ours got
+    -- through before (a retry, a resend, libcurl's quiet resend after a kept-alive
+    -- connection died unanswered, a proxy that sent the POST twice). Even with one send
+    -- of a taskUUID the caller gave, the task may be this request's and paid (a proxy's
+    -- duplicate cannot be told apart): its images are not dropped. A taskUUID the caller
+    -- reuses for another request gets that request's images; the API asks for unique ones,
+    -- and this client refuses one its own unfinished task holds.
+    return self:_start_polling(task)
   end
   -- (not after a timeout: a POST's timeout is what is left of its task's time, so the task
   -- itself has timed out; a run directory's next run polls it)

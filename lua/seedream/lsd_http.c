@@ -174,7 +174,7 @@ static int http_perform(lua_State *L) {
 }
 
 /* http:next() -> { id, code, status, message, body, content_type, retry_after, attempts,
- *                  elapsed, sent, sends } | nil when nothing has finished */
+ *                  elapsed, sent } | nil when nothing has finished */
 static int http_next(lua_State *L) {
   lsd_http *u = check_http(L);
   if (!u->holding) {                              /* else: an earlier call that raised */
@@ -182,7 +182,7 @@ static int http_next(lua_State *L) {
     u->holding = 1;
   }
   const sd_http_done d = u->held;
-  lua_createtable(L, 0, 11);
+  lua_createtable(L, 0, 10);
   lua_pushinteger(L, (lua_Integer)d.id);
   lua_setfield(L, -2, "id");
   lua_pushstring(L, sd_code_name(d.code));
@@ -207,8 +207,6 @@ static int http_next(lua_State *L) {
   }
   lua_pushinteger(L, d.attempts);
   lua_setfield(L, -2, "attempts");
-  lua_pushinteger(L, d.sends);
-  lua_setfield(L, -2, "sends");
   lua_pushboolean(L, d.sent);
   lua_setfield(L, -2, "sent");
   lua_pushnumber(L, d.elapsed);
