@@ -180,6 +180,15 @@ describe("tasks", function()
 
   -- misuse raises, and the message points at the caller's line, not into the library
   local THIS = debug.getinfo(1, "S").short_src
+  -- each case { fn, message } raises message at the line where fn is written
+  local function raises_at(cases)
+    for _, case in ipairs(cases) do
+      local line = debug.getinfo(case[1], "S").linedefined
+      local ok, err = pcall(case[1])
+      assert.is_false(ok)
+      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
+    end
+  end
 
   it("a closed client used through generate names the caller's line", function()
     local c = emu:client()
@@ -194,7 +203,7 @@ describe("tasks", function()
     local c = emu:client()
     local img = require("seedream.image").new({ imageUUID = core.uuid(), imageURL = "http://x/a.jpg" },
                                    { taskUUID = core.uuid(), format = "JPG" }, 1)
-    for _, case in ipairs {
+    raises_at {
       { function() c:generate("x") end, "bad argument #1 to 'generate' (table expected, got string)" },
       { function() c:step("x") end, "bad argument #1 to 'step' (number or nil expected, got string)" },
       { function() c:step(0, {}) end, "bad argument #2 to 'step' (number or nil expected, got table)" },
@@ -203,12 +212,7 @@ describe("tasks", function()
       { function() img:save(123) end, "bad argument #1 to 'save' (string or nil expected, got number)" },
       { function() seedream.wait_all(nil) end, "bad argument #1 to 'wait_all' (table expected, got nil)" },
       { function() seedream.wait_any(5) end, "bad argument #1 to 'wait_any' (table expected, got number)" },
-    } do
-      local line = debug.getinfo(case[1], "S").linedefined
-      local ok, err = pcall(case[1])
-      assert.is_false(ok)
-      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
-    end
+    }
     c:close()
   end)
 
@@ -217,7 +221,7 @@ describe("tasks", function()
     local t = assert(c:submit(h.req()))
     local img = require("seedream.image").new({ imageUUID = core.uuid(), imageURL = "http://x/a.jpg" },
                                    { taskUUID = core.uuid(), format = "JPG" }, 1)
-    for _, case in ipairs {
+    raises_at {
       { function() c.generate(h.req()) end, "seedream: call it as client:generate(...), not client.generate(...)" },
       { function() c.submit(h.req()) end, "seedream: call it as client:submit(...), not client.submit(...)" },
       { function() c.step(0) end, "seedream: call it as client:step(...), not client.step(...)" },
@@ -226,12 +230,7 @@ describe("tasks", function()
       { function() t.wait() end, "seedream: call it as task:wait(...), not task.wait(...)" },
       { function() t.result() end, "seedream: call it as task:result(...), not task.result(...)" },
       { function() img.save("/tmp") end, "seedream: call it as img:save(...), not img.save(...)" },
-    } do
-      local line = debug.getinfo(case[1], "S").linedefined
-      local ok, err = pcall(case[1])
-      assert.is_false(ok)
-      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
-    end
+    }
     assert(t:wait())
     c:close()
   end)
@@ -341,7 +340,7 @@ describe("tasks", function()
   it("a misspelt option raises with the nearest name (a typo must not mean no budget)", function()
     local c = emu:client()
     local run = assert(seedream.run_dir(h.tmpdir()))
-    for _, case in ipairs {
+    raises_at {
       { function() seedream.client { budjet = 1 } end,
         "bad option 'budjet' to seedream.client (unknown; did you mean 'budget'?)" },
       { function() seedream.client { max_inflight = 4 } end,
@@ -362,12 +361,7 @@ describe("tasks", function()
       { function() run:client { url = emu.url, api_key = "k", budgte = 1 } end,
         "bad option 'budgte' to seedream.client (unknown; did you mean 'budget'?)" },
       { function() c:series(h.req()) end, "bad argument #2 to 'series' (number of images expected)" },
-    } do
-      local line = debug.getinfo(case[1], "S").linedefined
-      local ok, err = pcall(case[1])
-      assert.is_false(ok)
-      assert.are.equal(THIS .. ":" .. line .. ": " .. case[2], err)
-    end
+    }
     assert.are.equal(0, c:stats().submitted)               -- nothing went
     run:close()
     c:close()
