@@ -463,10 +463,9 @@ describe("run directories", function()
 
   it("a task sent again is journaled (and reported) once", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
+    local run, c = open_run(dir, emu)
     local submitted = 0
     run:on(function(ev) if ev == "submitted" then submitted = submitted + 1 end end)
-    local c = run:client { api_key = h.KEY, url = emu.url }
     emu:fault { kind = "slow", ms = 500 }
     local a = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "a, cancelled" }))
     local b = assert(c:submit(h.req { deliveryMethod = "async", positivePrompt = "b, sent again" }))
@@ -486,10 +485,9 @@ describe("run directories", function()
 
   it("finish() then close() report the summary once", function()
     local dir = tmpdir()
-    local run = assert(seedream.run_dir(dir))
+    local run, c = open_run(dir, emu)
     local n = 0
     run:on(function(ev) if ev == "summary" then n = n + 1 end end)
-    local c = run:client { api_key = h.KEY, url = emu.url }
     assert(c:generate(h.req { positivePrompt = "one summary" }))
     run:finish()
     run:close()

@@ -67,7 +67,8 @@ function M.parse(done, secret)
   for uuid, raw in pairs(out.errors) do
     out.errors[uuid] = errors.from_api(raw, status, nil, secret)
   end
-  if secret and #secret >= 4 then
+  -- (a small answer is searched once; a large one, with image data, field by field)
+  if secret and #secret >= 4 and (#body > 65536 or body:find(secret, 1, true)) then
     -- a server (or proxy) that puts the key in an item's strings must not have it sent to
     -- an image host, saved in a run directory or printed: replaced where it stands
     for _, list in pairs(out.items) do

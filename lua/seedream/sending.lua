@@ -141,7 +141,6 @@ end
 -- A task sent (or polled) that must go again, same taskUUID: back at the head of the queue
 -- (its clock is running: tasks submitted after it must not go first), its slot given back.
 function Client:_requeue(task)
-  task.resent = true           -- its earlier send may have arrived: a conflict then polls
   if task.counted then
     task.counted = false
     self.inflight = self.inflight - 1
